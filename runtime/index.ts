@@ -1,0 +1,45 @@
+export type {
+  ActorKind,
+  EffectContext,
+  EffectDoneEvent,
+  EffectEmit,
+  EffectFailedEvent,
+  EffectHandler,
+  MessageEvent,
+  MessageMeta,
+  PublishEmit,
+  ReplyEmit,
+  RpcEvent,
+  RuntimeEmit,
+  TimerCancelEmit,
+  TimerSetEmit,
+  WorkBinding,
+} from './actor-kind.ts';
+export { defineActorKind } from './actor-kind.ts';
+export { SiteClient } from './client.ts';
+export { EffectJournal } from './effects.ts';
+export {
+  ActorHost,
+  type HostDeps,
+  type HostHooks,
+  type HostOptions,
+  type HostStats,
+} from './host.ts';
+export { drainOnSignals } from './lifecycle.ts';
+export { createLogger, type Logger, messageLogger } from './logger.ts';
+export {
+  checkNatsServerVersion,
+  type EmbeddedServer,
+  type EmbeddedServerOptions,
+  findNatsServer,
+  MIN_NATS_SERVER,
+  startNatsServer,
+} from './nats-server.ts';
+export {
+  BUCKETS,
+  type ProvisionOptions,
+  provisionSite,
+  STREAMS,
+  siteStreams,
+} from './provision.ts';
+export { openSite, type SiteConnection, type SiteNatsOptions, type SiteOptions } from './site.ts';

@@ -1,0 +1,24 @@
+import { type MsgHdrs, headers as natsHeaders } from '@nats-io/transport-node';
+import {
+  type Codec,
+  type Envelope,
+  encode,
+  envelopeHeaders,
+  HEADERS,
+} from '../../protocols/index.ts';
+
+/** Encodes an envelope with its metadata headers (Omniva-Type, Omniva-Trace, Nats-Msg-Id, ...). */
+export function encodeEnvelope(
+  envelope: Envelope,
+  codec: Codec,
+  extra: Record<string, string> = {},
+): { data: Uint8Array; headers: MsgHdrs } {
+  const h = natsHeaders();
+  for (const [k, v] of Object.entries({ ...envelopeHeaders(envelope, codec), ...extra }))
+    h.set(k, v);
+  return { data: encode(envelope, codec), headers: h };
+}
+
+export function contentTypeOf(h: MsgHdrs | undefined): string | undefined {
+  return h?.get(HEADERS.contentType) || undefined;
+}
