@@ -7,7 +7,7 @@ import {
   jetstream,
   jetstreamManager,
 } from '@nats-io/jetstream';
-import { type KV, Kvm } from '@nats-io/kv';
+import { Kvm } from '@nats-io/kv';
 import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
 import {
   type Codec,
@@ -21,16 +21,11 @@ import {
 import type { ActorKind, MessageMeta } from './actor-kind.ts';
 import { EffectJournal } from './effects.ts';
 import { deadLetter, errorReply } from './internal/dead-letter.ts';
-import { ActorFailure, Instance } from './internal/instance.ts';
+import { ActorFailure, type Instance } from './internal/instance.ts';
+import { InstanceStore } from './internal/instance-store.ts';
 import { Mailboxes } from './internal/mailboxes.ts';
 import { contentTypeOf, encodeEnvelope } from './internal/outbound.ts';
-import {
-  decodeRecord,
-  encodeRecord,
-  type InstanceRecord,
-  recordKey,
-  rememberSeen,
-} from './internal/record.ts';
+import type { InstanceRecord } from './internal/record.ts';
 import { runStep, type StepOutcome } from './internal/step.ts';
 import { RestartBudget } from './internal/supervisor.ts';
 import type { Logger } from './logger.ts';
@@ -90,14 +85,13 @@ export class ActorHost {
   readonly #d: HostDeps;
   readonly #now: () => number;
   readonly #log: Logger;
-  readonly #instances = new Map<string, Instance>();
   readonly #mailboxes = new Mailboxes();
   readonly #timers = new Map<string, { at: number; handle: NodeJS.Timeout }>();
   readonly #budget: RestartBudget;
   readonly #abort = new AbortController();
   #js!: JetStreamClient;
   #jsm!: JetStreamManager;
-  #kv!: KV;
+  #store!: InstanceStore;
   #journal!: EffectJournal;
   #messages: ConsumerMessages | undefined;
   #rpcSub: Subscription | undefined;
@@ -136,7 +130,15 @@ export class ActorHost {
     const { nc } = this.#d;
     this.#js = jetstream(nc);
     this.#jsm = await jetstreamManager(nc);
-    this.#kv = await new Kvm(nc).open(BUCKETS.snapshots);
+    this.#store = new InstanceStore(
+      this.kind,
+      await new Kvm(nc).open(BUCKETS.snapshots),
+      this.#js,
+      this.#d.codec,
+      this.#d.options.dedupe_window,
+      this.#log,
+      this.#now,
+    );
     this.#journal = new EffectJournal(await new Kvm(nc).open(BUCKETS.effects), this.#d.site);
     await this.#rearmStoredTimers();
     if (this.kind.work) await this.#startWork();
@@ -163,8 +165,7 @@ export class ActorHost {
     this.#rpcSub?.unsubscribe();
     for (const t of this.#timers.values()) clearTimeout(t.handle);
     this.#timers.clear();
-    for (const inst of this.#instances.values()) inst.stop();
-    this.#instances.clear();
+    this.#store?.stopAll();
     this.#state = 'stopped';
   }
 
@@ -224,10 +225,10 @@ export class ActorHost {
   async #processWork(m: JsMsg, env: Envelope, key: string): Promise<void> {
     const log = this.#log.child({ trace_id: env.trace_id, msg_id: env.msg_id, key });
     for (let attempt = 1; attempt <= PERSIST_ATTEMPTS; attempt++) {
-      const inst = await this.#instance(key);
+      const inst = await this.#store.get(key);
       if (inst.record.seen.includes(env.msg_id)) {
         // Already processed (a crash came before the ack): finish the publish, then ack.
-        await this.#publish(inst, env.msg_id);
+        await this.#store.publish(inst, env.msg_id);
         m.ack();
         this.#stats.duplicates++;
         log.info('duplicate delivery acknowledged without reprocessing');
@@ -250,13 +251,13 @@ export class ActorHost {
         await this.#crashed(m, key, e, log, env);
         return;
       }
-      if (!(await this.#persist(inst, outcome, env.msg_id))) {
-        this.#evict(key);
+      if (!(await this.#store.persist(inst, outcome, env.msg_id))) {
+        this.#store.evict(key);
         this.#stats.conflicts++;
         log.debug({ attempt }, 'snapshot revision conflict; reloading');
         continue;
       }
-      await this.#publish(inst, env.msg_id);
+      await this.#store.publish(inst, env.msg_id);
       await this.#d.hooks?.beforeAck?.({ msg_id: env.msg_id, key });
       m.ack();
       this.#stats.processed++;
@@ -268,7 +269,7 @@ export class ActorHost {
   }
 
   async #crashed(m: JsMsg, key: string, e: unknown, log: Logger, env: Envelope): Promise<void> {
-    this.#evict(key);
+    this.#store.evict(key);
     this.#stats.crashes++;
     const err = toOmnivaError(e);
     log.error({ code: err.code, err: err.message }, 'actor failed; restarting from last snapshot');
@@ -346,79 +347,11 @@ export class ActorHost {
     return b[Math.min(deliveryCount - 1, b.length - 1)] ?? 1000;
   }
 
-  // ---- instances, persistence, publishing ---------------------------------------------------
-
-  async #instance(key: string): Promise<Instance> {
-    const cached = this.#instances.get(key);
-    if (cached) return cached;
-    const rkey = recordKey(this.kind.name, key);
-    const entry = await this.#kv.get(rkey);
-    const stored = entry && entry.operation === 'PUT' ? decodeRecord(entry.value) : undefined;
-    const inst = new Instance(this.kind, key, stored, entry?.revision ?? 0);
-    if (inst.restoreNote === 'reset' && stored) {
-      await this.#kv.put(`archive.${rkey}.v${stored.kind_version}`, encodeRecord(stored));
-      this.#log.warn(
-        {
-          key,
-          from_version: stored.kind_version,
-          to_version: this.kind.version,
-          code: 'OMNIVA_ERR_SNAPSHOT_INCOMPATIBLE',
-        },
-        'snapshot from an older machine version archived; instance restarted fresh',
-      );
-    }
-    this.#instances.set(key, inst);
-    return inst;
-  }
-
-  #evict(key: string): void {
-    this.#instances.get(key)?.stop();
-    this.#instances.delete(key);
-  }
-
-  /** Writes the instance record with a revision check; false on a conflicting writer. */
-  async #persist(inst: Instance, outcome: StepOutcome, cause: string): Promise<boolean> {
-    const record: InstanceRecord = {
-      ...inst.record,
-      machine: inst.persisted(),
-      timers: outcome.timers,
-      seen: rememberSeen(inst.record.seen, cause, this.#d.options.dedupe_window),
-      outbox: [...inst.record.outbox, ...outcome.outbox],
-      updated_at: new Date(this.#now()).toISOString(),
-    };
-    const rkey = recordKey(this.kind.name, inst.key);
-    try {
-      inst.revision =
-        inst.revision === 0
-          ? await this.#kv.create(rkey, encodeRecord(record))
-          : await this.#kv.update(rkey, encodeRecord(record), inst.revision);
-    } catch {
-      return false;
-    }
-    inst.record = record;
-    return true;
-  }
-
-  /** Publishes the outbox entries of one cause; JetStream drops repeats by Nats-Msg-Id. */
-  async #publish(inst: Instance, cause: string): Promise<void> {
-    for (const entry of inst.record.outbox.filter((e) => e.cause === cause)) {
-      const { data, headers } = encodeEnvelope(entry.envelope, this.#d.codec);
-      await this.#js.publish(entry.subject, data, { headers, msgID: entry.envelope.msg_id });
-    }
-    // Confirmed entries are dropped from the record at its next write.
-    inst.record = { ...inst.record, outbox: inst.record.outbox.filter((e) => e.cause !== cause) };
-  }
-
   // ---- timers -------------------------------------------------------------------------------
 
   async #rearmStoredTimers(): Promise<void> {
-    const keys = await this.#kv.keys(`${this.kind.name}.>`);
-    for await (const k of keys) {
-      const entry = await this.#kv.get(k);
-      if (entry?.operation !== 'PUT') continue;
-      const rec = decodeRecord(entry.value);
-      if (Object.keys(rec.timers).length > 0) this.#armTimers(await this.#instance(rec.key));
-    }
+    for (const key of await this.#store.keysWithTimers())
+      this.#armTimers(await this.#store.get(key));
   }
 
   #armTimers(inst: Instance): void {
@@ -442,13 +375,13 @@ export class ActorHost {
     if (this.#state !== 'running') return;
     if (at > this.#now()) {
       // Long timers are armed in slices of at most ~24 days.
-      const inst = await this.#instance(key);
+      const inst = await this.#store.get(key);
       this.#armTimers(inst);
       return;
     }
     const cause = `timer.${id}.${at}`;
     for (let attempt = 1; attempt <= PERSIST_ATTEMPTS; attempt++) {
-      const inst = await this.#instance(key);
+      const inst = await this.#store.get(key);
       const t = inst.record.timers[id] as
         | (InstanceRecord['timers'][string] & { trace_id?: string })
         | undefined;
@@ -469,7 +402,7 @@ export class ActorHost {
           now: this.#now,
         });
       } catch (e) {
-        this.#evict(key);
+        this.#store.evict(key);
         const err = toOmnivaError(e);
         this.#log.error({ code: err.code, err: err.message, timer: id }, 'actor failed on timer');
         if (this.#budget.crash(this.#now())) await this.#escalate(key, err);
@@ -479,11 +412,11 @@ export class ActorHost {
         );
         return;
       }
-      if (!(await this.#persist(inst, outcome, cause))) {
-        this.#evict(key);
+      if (!(await this.#store.persist(inst, outcome, cause))) {
+        this.#store.evict(key);
         continue;
       }
-      await this.#publish(inst, cause);
+      await this.#store.publish(inst, cause);
       this.#stats.timers_fired++;
       this.#armTimers(inst);
       return;
@@ -551,8 +484,8 @@ export class ActorHost {
 
   async #answer(key: string, verb: string, env: Envelope): Promise<Envelope | OmnivaError> {
     try {
-      if (this.kind.work) await this.#refresh(key);
-      const inst = await this.#volatileOrStored(key);
+      if (this.kind.work) await this.#store.refresh(key);
+      const inst = this.kind.work ? await this.#store.get(key) : this.#store.volatile(key);
       const event = {
         type: `rpc.${verb}`,
         request: env.payload,
@@ -576,33 +509,15 @@ export class ActorHost {
         causation_id: env.msg_id,
       });
     } catch (e) {
-      this.#evict(key);
+      this.#store.evict(key);
       return toOmnivaError(e);
     }
   }
 
-  /** Drops a cached instance when another host has written a newer revision. */
-  async #refresh(key: string): Promise<void> {
-    const cached = this.#instances.get(key);
-    if (!cached) return;
-    const rev = (await this.#kv.get(recordKey(this.kind.name, key)))?.revision ?? 0;
-    if (rev !== cached.revision) this.#evict(key);
-  }
-
-  async #volatileOrStored(key: string): Promise<Instance> {
-    if (this.kind.work) return this.#instance(key);
-    let inst = this.#instances.get(key);
-    if (!inst) {
-      inst = new Instance(this.kind, key, undefined, 0);
-      this.#instances.set(key, inst);
-    }
-    return inst;
-  }
-
   /** Tooling view of an instance's latest stored state (another host may have written it). */
   async inspect(key = 'main'): Promise<{ state: string; context: unknown; revision: number }> {
-    if (this.kind.work) await this.#mailboxes.run(key, () => this.#refresh(key));
-    const inst = await this.#instance(key);
+    if (this.kind.work) await this.#mailboxes.run(key, () => this.#store.refresh(key));
+    const inst = await this.#store.get(key);
     return { ...inst.view(), revision: inst.revision };
   }
 }

@@ -1,0 +1,133 @@
+import type { JetStreamClient } from '@nats-io/jetstream';
+import type { KV } from '@nats-io/kv';
+import type { Codec } from '../../protocols/index.ts';
+import type { ActorKind } from '../actor-kind.ts';
+import type { Logger } from '../logger.ts';
+import { Instance } from './instance.ts';
+import { encodeEnvelope } from './outbound.ts';
+import {
+  decodeRecord,
+  encodeRecord,
+  type InstanceRecord,
+  recordKey,
+  rememberSeen,
+} from './record.ts';
+import type { StepOutcome } from './step.ts';
+
+/**
+ * The live instances of one actor kind and their records in the snapshots bucket:
+ * restore (with version handling), revision-checked writes, and the outbox.
+ */
+export class InstanceStore {
+  readonly #live = new Map<string, Instance>();
+
+  constructor(
+    private readonly kind: ActorKind,
+    private readonly kv: KV,
+    private readonly js: JetStreamClient,
+    private readonly codec: Codec,
+    private readonly dedupeWindow: number,
+    private readonly log: Logger,
+    private readonly now: () => number,
+  ) {}
+
+  /** The cached instance, or one restored from its stored record (or fresh). */
+  async get(key: string): Promise<Instance> {
+    const cached = this.#live.get(key);
+    if (cached) return cached;
+    const rkey = recordKey(this.kind.name, key);
+    const entry = await this.kv.get(rkey);
+    const stored = entry?.operation === 'PUT' ? decodeRecord(entry.value) : undefined;
+    const inst = new Instance(this.kind, key, stored, entry?.revision ?? 0);
+    if (inst.restoreNote === 'reset' && stored) {
+      await this.kv.put(`archive.${rkey}.v${stored.kind_version}`, encodeRecord(stored));
+      this.log.warn(
+        {
+          key,
+          from_version: stored.kind_version,
+          to_version: this.kind.version,
+          code: 'OMNIVA_ERR_SNAPSHOT_INCOMPATIBLE',
+        },
+        'snapshot from an older machine version archived; instance restarted fresh',
+      );
+    }
+    this.#live.set(key, inst);
+    return inst;
+  }
+
+  /** An in-memory instance that is never stored (request/reply-only kinds). */
+  volatile(key: string): Instance {
+    let inst = this.#live.get(key);
+    if (!inst) {
+      inst = new Instance(this.kind, key, undefined, 0);
+      this.#live.set(key, inst);
+    }
+    return inst;
+  }
+
+  evict(key: string): void {
+    this.#live.get(key)?.stop();
+    this.#live.delete(key);
+  }
+
+  /** Drops a cached instance when another host has written a newer revision. */
+  async refresh(key: string): Promise<void> {
+    const cached = this.#live.get(key);
+    if (!cached) return;
+    const rev = (await this.kv.get(recordKey(this.kind.name, key)))?.revision ?? 0;
+    if (rev !== cached.revision) this.evict(key);
+  }
+
+  /** Writes the instance record with a revision check; false when another writer got there first. */
+  async persist(inst: Instance, outcome: StepOutcome, cause: string): Promise<boolean> {
+    const record: InstanceRecord = {
+      ...inst.record,
+      machine: inst.persisted(),
+      timers: outcome.timers,
+      seen: rememberSeen(inst.record.seen, cause, this.dedupeWindow),
+      outbox: [...inst.record.outbox, ...outcome.outbox],
+      updated_at: new Date(this.now()).toISOString(),
+    };
+    const rkey = recordKey(this.kind.name, inst.key);
+    try {
+      inst.revision =
+        inst.revision === 0
+          ? await this.kv.create(rkey, encodeRecord(record))
+          : await this.kv.update(rkey, encodeRecord(record), inst.revision);
+    } catch {
+      return false;
+    }
+    inst.record = record;
+    return true;
+  }
+
+  /** Publishes the outbox entries of one cause; JetStream drops repeats by Nats-Msg-Id. */
+  async publish(inst: Instance, cause: string): Promise<void> {
+    const entries = inst.record.outbox.filter((e) => e.cause === cause);
+    await Promise.all(
+      entries.map((entry) => {
+        const { data, headers } = encodeEnvelope(entry.envelope, this.codec);
+        return this.js.publish(entry.subject, data, { headers, msgID: entry.envelope.msg_id });
+      }),
+    );
+    // Confirmed entries leave the stored record at its next write.
+    inst.record = { ...inst.record, outbox: inst.record.outbox.filter((e) => e.cause !== cause) };
+  }
+
+  /** Keys of stored instances that have timers armed, for re-arming after a start. */
+  async keysWithTimers(): Promise<string[]> {
+    const out: string[] = [];
+    for await (const k of await this.kv.keys(`${this.kind.name}.>`)) {
+      const entry = await this.kv.get(k);
+      if (entry?.operation !== 'PUT') continue;
+      const rec = decodeRecord(entry.value);
+      if (Object.keys(rec.timers).length > 0) out.push(rec.key);
+    }
+    return out;
+  }
+
+  stopAll(): void {
+    for (const inst of this.#live.values()) inst.stop();
+    this.#live.clear();
+  }
+}
