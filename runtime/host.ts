@@ -8,7 +8,7 @@ import {
   jetstreamManager,
 } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
-import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
+import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import {
   type Codec,
   decode,
@@ -18,15 +18,17 @@ import {
   subjects,
   validateMessage,
 } from '../protocols/index.ts';
-import type { ActorKind, MessageMeta } from './actor-kind.ts';
+import type { ActorKind } from './actor-kind.ts';
 import { EffectJournal } from './effects.ts';
-import { deadLetter, errorReply } from './internal/dead-letter.ts';
-import { ActorFailure, type Instance } from './internal/instance.ts';
-import { InstanceStore } from './internal/instance-store.ts';
+import { deadLetter } from './internal/dead-letter.ts';
+import type { Instance } from './internal/instance.ts';
+import { InstanceStore, type PendingWrite } from './internal/instance-store.ts';
 import { Mailboxes } from './internal/mailboxes.ts';
+import { metaOf, toOmnivaError } from './internal/messages.ts';
 import { contentTypeOf, encodeEnvelope } from './internal/outbound.ts';
-import type { InstanceRecord } from './internal/record.ts';
-import { runStep, type StepOutcome } from './internal/step.ts';
+import { hasSeen } from './internal/record.ts';
+import { serveRpc } from './internal/rpc-binding.ts';
+import { runStep } from './internal/step.ts';
 import { RestartBudget } from './internal/supervisor.ts';
 import type { Logger } from './logger.ts';
 import { BUCKETS } from './provision.ts';
@@ -70,15 +72,25 @@ export interface HostStats {
   /** Snapshot writes that lost a revision race to another host and were redone. */
   conflicts: number;
   timers_fired: number;
+  /** Snapshot writes; fewer than messages when several share a write (group commit). */
+  writes: number;
 }
 
+type WorkItem =
+  | { kind: 'msg'; m: JsMsg; env: Envelope }
+  | { kind: 'timer'; id: string; at: number };
+
 const PERSIST_ATTEMPTS = 5;
+const BATCH_MAX = 64;
 const MAX_TIMER_MS = 2 ** 31 - 1;
+
+const causeOf = (i: WorkItem) => (i.kind === 'msg' ? i.env.msg_id : `timer.${i.id}.${i.at}`);
 
 /**
  * Runs one actor kind on one site. Per work message: decode → validate → dedupe →
  * restore → deliver (effects journaled) → persist snapshot (revision-checked) →
- * publish emitted messages → ack. See design.md §4.
+ * publish emitted messages → ack. Messages that queue up for one instance while it is
+ * busy share one snapshot write (group commit). See design.md §4.
  */
 export class ActorHost {
   readonly kind: ActorKind;
@@ -86,9 +98,19 @@ export class ActorHost {
   readonly #now: () => number;
   readonly #log: Logger;
   readonly #mailboxes = new Mailboxes();
+  readonly #pending = new Map<string, WorkItem[]>();
   readonly #timers = new Map<string, { at: number; handle: NodeJS.Timeout }>();
   readonly #budget: RestartBudget;
   readonly #abort = new AbortController();
+  readonly #stats: HostStats = {
+    processed: 0,
+    duplicates: 0,
+    dead_lettered: 0,
+    crashes: 0,
+    conflicts: 0,
+    timers_fired: 0,
+    writes: 0,
+  };
   #js!: JetStreamClient;
   #jsm!: JetStreamManager;
   #store!: InstanceStore;
@@ -97,25 +119,15 @@ export class ActorHost {
   #rpcSub: Subscription | undefined;
   #consumeLoop: Promise<void> | undefined;
   #pausedUntil = 0;
-  readonly #stats: HostStats = {
-    processed: 0,
-    duplicates: 0,
-    dead_lettered: 0,
-    crashes: 0,
-    conflicts: 0,
-    timers_fired: 0,
-  };
   #state: 'new' | 'running' | 'draining' | 'stopped' = 'new';
 
   constructor(deps: HostDeps, kind: ActorKind) {
     this.kind = kind;
     this.#d = deps;
     this.#now = deps.now ?? Date.now;
-    this.#log = deps.log.child({ site_id: deps.site, actor: kind.name, host_id: deps.hostId });
-    this.#budget = new RestartBudget(
-      deps.options.restart_intensity,
-      deps.options.restart_period_ms,
-    );
+    this.#log = deps.log.child({ actor: kind.name });
+    const o = deps.options;
+    this.#budget = new RestartBudget(o.restart_intensity, o.restart_period_ms);
   }
 
   get state(): string {
@@ -127,22 +139,40 @@ export class ActorHost {
   }
 
   async start(): Promise<void> {
-    const { nc } = this.#d;
+    const { nc, options: o } = this.#d;
     this.#js = jetstream(nc);
     this.#jsm = await jetstreamManager(nc);
+    // A message can come back until every delivery attempt has timed out or been nak'ed;
+    // after that its id need not be remembered.
+    const horizonMs =
+      o.max_deliver * (o.ack_wait_ms + Math.max(0, ...o.backoff_ms)) + o.escalation_pause_ms;
     this.#store = new InstanceStore(
       this.kind,
       await new Kvm(nc).open(BUCKETS.snapshots),
       this.#js,
       this.#d.codec,
-      this.#d.options.dedupe_window,
+      o.dedupe_window,
+      horizonMs,
       this.#log,
       this.#now,
     );
     this.#journal = new EffectJournal(await new Kvm(nc).open(BUCKETS.effects), this.#d.site);
-    await this.#rearmStoredTimers();
+    for (const key of await this.#store.keysWithTimers())
+      this.#armTimers(await this.#store.get(key));
     if (this.kind.work) await this.#startWork();
-    if (this.kind.rpc) this.#startRpc();
+    if (this.kind.rpc) {
+      this.#rpcSub = serveRpc({
+        nc,
+        js: this.#js,
+        site: this.#d.site,
+        codec: this.#d.codec,
+        kind: this.kind,
+        store: this.#store,
+        mailboxes: this.#mailboxes,
+        log: this.#log,
+        now: this.#now,
+      });
+    }
     this.#state = 'running';
     this.#log.info('actor host started');
   }
@@ -169,18 +199,25 @@ export class ActorHost {
     this.#state = 'stopped';
   }
 
-  // ---- work binding -------------------------------------------------------------------------
+  /** Tooling view of an instance's latest stored state (another host may have written it). */
+  async inspect(key = 'main'): Promise<{ state: string; context: unknown; revision: number }> {
+    if (this.kind.work) await this.#mailboxes.run(key, () => this.#store.refresh(key));
+    const inst = await this.#store.get(key);
+    return { ...inst.view(), revision: inst.revision };
+  }
+
+  // ---- intake -------------------------------------------------------------------------------
 
   async #startWork(): Promise<void> {
     const work = this.kind.work as NonNullable<ActorKind['work']>;
     const o = this.#d.options;
-    const ms = (n: number) => n * 1e6;
-    const backoff = o.max_deliver > o.backoff_ms.length ? o.backoff_ms.map(ms) : undefined;
+    const ns = (ms: number) => ms * 1e6;
+    const backoff = o.max_deliver > o.backoff_ms.length ? o.backoff_ms.map(ns) : undefined;
     const config = {
       durable_name: this.kind.name,
       filter_subject: work.filter(this.#d.site),
       ack_policy: AckPolicy.Explicit,
-      ack_wait: ms(o.ack_wait_ms),
+      ack_wait: ns(o.ack_wait_ms),
       max_deliver: o.max_deliver,
       max_ack_pending: o.max_in_flight * 4,
       ...(backoff ? { backoff } : {}),
@@ -191,8 +228,8 @@ export class ActorHost {
     if (exists) await this.#jsm.consumers.update(work.stream, this.kind.name, config);
     else await this.#jsm.consumers.add(work.stream, config);
     const consumer = await this.#js.consumers.get(work.stream, this.kind.name);
-    this.#messages = await consumer.consume({ max_messages: o.max_in_flight });
-    const messages = this.#messages;
+    const messages = await consumer.consume({ max_messages: o.max_in_flight });
+    this.#messages = messages;
     this.#consumeLoop = (async () => {
       for await (const m of messages) {
         this.#onWork(m).catch((e) => this.#log.error({ err: e }, 'unhandled work failure'));
@@ -209,7 +246,7 @@ export class ActorHost {
     try {
       doc = decode(m.data, contentTypeOf(m.headers));
     } catch (e) {
-      await this.#reject(m, e as OmnivaError);
+      await this.#reject(m, toOmnivaError(e));
       return;
     }
     const v = validateMessage(doc, this.kind.accepts);
@@ -217,76 +254,168 @@ export class ActorHost {
       await this.#reject(m, v.error, doc);
       return;
     }
-    const env = v.envelope;
-    const key = this.kind.key?.(env) ?? 'main';
-    await this.#mailboxes.run(key, () => this.#processWork(m, env, key));
+    this.#enqueue(this.kind.key?.(v.envelope) ?? 'main', { kind: 'msg', m, env: v.envelope });
   }
 
-  async #processWork(m: JsMsg, env: Envelope, key: string): Promise<void> {
-    const log = this.#log.child({ trace_id: env.trace_id, msg_id: env.msg_id, key });
-    for (let attempt = 1; attempt <= PERSIST_ATTEMPTS; attempt++) {
-      const inst = await this.#store.get(key);
-      if (inst.record.seen.includes(env.msg_id)) {
-        // Already processed (a crash came before the ack): finish the publish, then ack.
-        await this.#store.publish(inst, env.msg_id);
-        m.ack();
-        this.#stats.duplicates++;
-        log.info('duplicate delivery acknowledged without reprocessing');
-        return;
-      }
-      let outcome: StepOutcome;
-      try {
-        outcome = await runStep({
-          instance: inst,
-          event: { type: env.type, payload: env.payload, meta: metaOf(env), now: this.#now() },
-          cause: env.msg_id,
-          causationId: env.msg_id,
-          site: this.#d.site,
-          trace_id: env.trace_id,
-          journal: this.#journal,
-          signal: this.#abort.signal,
-          now: this.#now,
-        });
-      } catch (e) {
-        await this.#crashed(m, key, e, log, env);
-        return;
-      }
-      if (!(await this.#store.persist(inst, outcome, env.msg_id))) {
-        this.#store.evict(key);
-        this.#stats.conflicts++;
-        log.debug({ attempt }, 'snapshot revision conflict; reloading');
-        continue;
-      }
-      await this.#store.publish(inst, env.msg_id);
-      await this.#d.hooks?.beforeAck?.({ msg_id: env.msg_id, key });
-      m.ack();
-      this.#stats.processed++;
-      this.#armTimers(inst);
-      log.debug('message processed');
+  /** Queues work for an instance; one loop per instance drains its queue in batches. */
+  #enqueue(key: string, item: WorkItem): void {
+    const queue = this.#pending.get(key);
+    if (queue) {
+      queue.push(item);
       return;
     }
-    m.nak(this.#backoff(m.info.deliveryCount));
+    this.#pending.set(key, [item]);
+    this.#mailboxes
+      .run(key, () => this.#drainQueue(key))
+      .catch((e) => this.#log.error({ err: e, key }, 'instance queue failed'));
   }
 
-  async #crashed(m: JsMsg, key: string, e: unknown, log: Logger, env: Envelope): Promise<void> {
-    this.#store.evict(key);
-    this.#stats.crashes++;
-    const err = toOmnivaError(e);
-    log.error({ code: err.code, err: err.message }, 'actor failed; restarting from last snapshot');
-    if (this.#budget.crash(this.#now())) await this.#escalate(key, err);
-    const lastTry = m.info.deliveryCount >= this.#d.options.max_deliver;
-    if (!err.retryable || lastTry) {
-      const reason =
-        lastTry && err.retryable
-          ? new OmnivaError(
-              'OMNIVA_ERR_MAX_DELIVER',
-              `gave up after ${m.info.deliveryCount} deliveries: ${err.message}`,
-            )
-          : err;
-      await this.#reject(m, reason, env);
-    } else {
-      m.nak(this.#backoff(m.info.deliveryCount));
+  async #drainQueue(key: string): Promise<void> {
+    for (;;) {
+      const queue = this.#pending.get(key);
+      if (!queue || queue.length === 0) {
+        this.#pending.delete(key);
+        return;
+      }
+      const left = await this.#processBatch(key, queue.splice(0, BATCH_MAX));
+      queue.unshift(...left);
     }
+  }
+
+  // ---- processing ---------------------------------------------------------------------------
+
+  /** Processes a batch for one instance with one snapshot write; returns items left for later. */
+  async #processBatch(key: string, items: WorkItem[]): Promise<WorkItem[]> {
+    for (let attempt = 1; attempt <= PERSIST_ATTEMPTS; attempt++) {
+      const inst = await this.#store.get(key);
+      const write: PendingWrite = {
+        machine: inst.record.machine,
+        timers: { ...inst.record.timers },
+        outbox: [],
+        causes: [],
+      };
+      const done: WorkItem[] = [];
+      const dups: WorkItem[] = [];
+      let failure: { item: WorkItem; error: OmnivaError; rest: WorkItem[] } | undefined;
+      for (const [i, item] of items.entries()) {
+        const cause = causeOf(item);
+        if (hasSeen(inst.record, cause) || write.causes.includes(cause)) {
+          dups.push(item);
+          continue;
+        }
+        try {
+          if (!(await this.#step(inst, item, write))) continue;
+          done.push(item);
+        } catch (e) {
+          failure = { item, error: toOmnivaError(e), rest: items.slice(i + 1) };
+          break;
+        }
+      }
+      if (write.causes.length > 0) {
+        if (!(await this.#store.persist(inst, write))) {
+          this.#store.evict(key);
+          this.#stats.conflicts++;
+          continue;
+        }
+        this.#stats.writes++;
+      }
+      await this.#store.publish(inst, [...write.causes, ...dups.map(causeOf)]);
+      await this.#ack(key, done, dups);
+      this.#armTimers(inst);
+      if (!failure) return [];
+      this.#store.evict(key);
+      await this.#crashed(key, failure.item, failure.error);
+      return failure.rest;
+    }
+    for (const item of items)
+      if (item.kind === 'msg') item.m.nak(this.#backoff(item.m.info.deliveryCount));
+    return [];
+  }
+
+  /** Delivers one item into the instance, accumulating into `write`; false if it was stale. */
+  async #step(inst: Instance, item: WorkItem, write: PendingWrite): Promise<boolean> {
+    let event: { type: string; [field: string]: unknown };
+    let trace_id: string;
+    if (item.kind === 'msg') {
+      const { env } = item;
+      event = { type: env.type, payload: env.payload, meta: metaOf(env), now: this.#now() };
+      trace_id = env.trace_id;
+    } else {
+      const t = write.timers[item.id];
+      if (!t || t.at !== item.at) return false; // cancelled or re-armed since
+      delete write.timers[item.id];
+      event = { ...t.event, now: this.#now() };
+      trace_id = t.trace_id;
+    }
+    const outcome = await runStep({
+      instance: inst,
+      event,
+      cause: causeOf(item),
+      ...(item.kind === 'msg' ? { causationId: item.env.msg_id } : {}),
+      site: this.#d.site,
+      trace_id,
+      timers: write.timers,
+      journal: this.#journal,
+      signal: this.#abort.signal,
+      now: this.#now,
+    });
+    write.machine = inst.persisted();
+    write.timers = outcome.timers;
+    write.outbox.push(...outcome.outbox);
+    write.causes.push(causeOf(item));
+    return true;
+  }
+
+  async #ack(key: string, done: WorkItem[], dups: WorkItem[]): Promise<void> {
+    for (const item of [...done, ...dups]) {
+      if (item.kind !== 'msg') {
+        this.#stats.timers_fired++;
+        continue;
+      }
+      await this.#d.hooks?.beforeAck?.({ msg_id: item.env.msg_id, key });
+      item.m.ack();
+    }
+    this.#stats.processed += done.filter((i) => i.kind === 'msg').length;
+    this.#stats.duplicates += dups.length;
+    if (dups.length > 0)
+      this.#log.info({ key, count: dups.length }, 'duplicate deliveries acknowledged');
+  }
+
+  // ---- failure ------------------------------------------------------------------------------
+
+  async #crashed(key: string, item: WorkItem, err: OmnivaError): Promise<void> {
+    this.#stats.crashes++;
+    this.#log.error(
+      {
+        key,
+        code: err.code,
+        err: err.message,
+        ...(item.kind === 'msg'
+          ? { msg_id: item.env.msg_id, trace_id: item.env.trace_id }
+          : { timer: item.id }),
+      },
+      'actor failed; restarting from last snapshot',
+    );
+    if (this.#budget.crash(this.#now())) await this.#escalate(key, err);
+    if (item.kind === 'timer') {
+      // The timer stays in the stored record; try it again after a pause.
+      setTimeout(() => this.#enqueue(key, item), this.#backoff(1));
+      return;
+    }
+    const { m } = item;
+    const lastTry = m.info.deliveryCount >= this.#d.options.max_deliver;
+    if (err.retryable && !lastTry) {
+      m.nak(this.#backoff(m.info.deliveryCount));
+      return;
+    }
+    const reason =
+      lastTry && err.retryable
+        ? new OmnivaError(
+            'OMNIVA_ERR_MAX_DELIVER',
+            `gave up after ${m.info.deliveryCount} deliveries: ${err.message}`,
+          )
+        : err;
+    await this.#reject(m, reason, item.env);
   }
 
   async #escalate(key: string, err: OmnivaError): Promise<void> {
@@ -319,6 +448,7 @@ export class ActorHost {
     });
   }
 
+  /** Dead-letters a message with its reason and terminates it, so it is never redelivered. */
   async #reject(m: JsMsg, err: OmnivaError, doc?: unknown): Promise<void> {
     await deadLetter({
       js: this.#js,
@@ -349,192 +479,23 @@ export class ActorHost {
 
   // ---- timers -------------------------------------------------------------------------------
 
-  async #rearmStoredTimers(): Promise<void> {
-    for (const key of await this.#store.keysWithTimers())
-      this.#armTimers(await this.#store.get(key));
-  }
-
+  /** Arms an in-process timer for every deadline in the record; they fire through the queue. */
   #armTimers(inst: Instance): void {
+    const key = inst.key;
     for (const [id, t] of Object.entries(inst.record.timers)) {
-      const tk = `${inst.key}\u0000${id}`;
+      const tk = `${key}\u0000${id}`;
       const armed = this.#timers.get(tk);
       if (armed?.at === t.at) continue;
       if (armed) clearTimeout(armed.handle);
+      // setTimeout cannot wait longer than ~24.8 days; a long timer is re-armed when it wakes.
       const delay = Math.min(Math.max(0, t.at - this.#now()), MAX_TIMER_MS);
       const handle = setTimeout(() => {
         this.#timers.delete(tk);
-        this.#mailboxes
-          .run(inst.key, () => this.#fireTimer(inst.key, id, t.at))
-          .catch((e) => this.#log.error({ err: e }, 'timer delivery failed'));
+        if (this.#state !== 'running') return;
+        if (t.at > this.#now()) this.#store.get(key).then((i) => this.#armTimers(i));
+        else this.#enqueue(key, { kind: 'timer', id, at: t.at });
       }, delay);
       this.#timers.set(tk, { at: t.at, handle });
     }
   }
-
-  async #fireTimer(key: string, id: string, at: number): Promise<void> {
-    if (this.#state !== 'running') return;
-    if (at > this.#now()) {
-      // Long timers are armed in slices of at most ~24 days.
-      const inst = await this.#store.get(key);
-      this.#armTimers(inst);
-      return;
-    }
-    const cause = `timer.${id}.${at}`;
-    for (let attempt = 1; attempt <= PERSIST_ATTEMPTS; attempt++) {
-      const inst = await this.#store.get(key);
-      const t = inst.record.timers[id] as
-        | (InstanceRecord['timers'][string] & { trace_id?: string })
-        | undefined;
-      if (!t || t.at !== at || inst.record.seen.includes(cause)) return;
-      const trace_id = t.trace_id ?? crypto.randomUUID();
-      const { [id]: _fired, ...rest } = inst.record.timers;
-      inst.record = { ...inst.record, timers: rest };
-      let outcome: StepOutcome;
-      try {
-        outcome = await runStep({
-          instance: inst,
-          event: { ...t.event, now: this.#now() },
-          cause,
-          site: this.#d.site,
-          trace_id,
-          journal: this.#journal,
-          signal: this.#abort.signal,
-          now: this.#now,
-        });
-      } catch (e) {
-        this.#store.evict(key);
-        const err = toOmnivaError(e);
-        this.#log.error({ code: err.code, err: err.message, timer: id }, 'actor failed on timer');
-        if (this.#budget.crash(this.#now())) await this.#escalate(key, err);
-        setTimeout(
-          () => this.#mailboxes.run(key, () => this.#fireTimer(key, id, at)),
-          this.#backoff(1),
-        );
-        return;
-      }
-      if (!(await this.#store.persist(inst, outcome, cause))) {
-        this.#store.evict(key);
-        continue;
-      }
-      await this.#store.publish(inst, cause);
-      this.#stats.timers_fired++;
-      this.#armTimers(inst);
-      return;
-    }
-  }
-
-  // ---- request/reply binding ----------------------------------------------------------------
-
-  #startRpc(): void {
-    this.#rpcSub = this.#d.nc.subscribe(subjects.rpcAll(this.#d.site, this.kind.name), {
-      queue: this.kind.name,
-      callback: (err, msg) => {
-        if (err) return;
-        this.#onRpc(msg).catch((e) => this.#log.error({ err: e }, 'rpc failure'));
-      },
-    });
-  }
-
-  async #onRpc(msg: Msg): Promise<void> {
-    const verb = msg.subject.slice(msg.subject.lastIndexOf('.') + 1);
-    const contract = this.kind.rpc?.[verb];
-    const respondError = (e: OmnivaError) => {
-      const { data, headers } = errorReply(e);
-      msg.respond(data, { headers });
-    };
-    if (!contract) {
-      respondError(
-        new OmnivaError('OMNIVA_ERR_UNKNOWN_TYPE', `${this.kind.name} has no rpc verb "${verb}"`),
-      );
-      return;
-    }
-    let env: Envelope;
-    try {
-      const v = validateMessage(decode(msg.data, contentTypeOf(msg.headers)), [contract]);
-      if (!v.ok) throw v.error;
-      env = v.envelope;
-    } catch (e) {
-      const err = toOmnivaError(e);
-      await deadLetter({
-        js: this.#js,
-        site: this.#d.site,
-        actor: this.kind.name,
-        codec: this.#d.codec,
-        subject: msg.subject,
-        data: msg.data,
-        contentType: contentTypeOf(msg.headers),
-        deliveryCount: 1,
-        error: err,
-        now: this.#now,
-      });
-      respondError(err);
-      return;
-    }
-    const key = this.kind.key?.(env) ?? 'main';
-    const answer = () => this.#answer(key, verb, env);
-    // Work-bound actors answer from their latest stored state, in order with their work.
-    const reply = this.kind.work ? await this.#mailboxes.run(key, answer) : await answer();
-    if (OmnivaError.is(reply)) {
-      respondError(reply);
-      return;
-    }
-    const { data, headers } = encodeEnvelope(reply, this.#d.codec);
-    msg.respond(data, { headers });
-  }
-
-  async #answer(key: string, verb: string, env: Envelope): Promise<Envelope | OmnivaError> {
-    try {
-      if (this.kind.work) await this.#store.refresh(key);
-      const inst = this.kind.work ? await this.#store.get(key) : this.#store.volatile(key);
-      const event = {
-        type: `rpc.${verb}`,
-        request: env.payload,
-        meta: metaOf(env),
-        now: this.#now(),
-      };
-      const emits = inst.deliver(event);
-      const reply = emits.find((e) => e.type === 'omniva.reply');
-      if (reply?.type !== 'omniva.reply') {
-        return new OmnivaError(
-          'OMNIVA_ERR_ACTOR_FAILED',
-          `${this.kind.name} did not reply to "${verb}"`,
-        );
-      }
-      return makeEnvelope({
-        type: reply.contract,
-        site_id: this.#d.site,
-        payload: reply.payload as Record<string, unknown>,
-        trace_id: env.trace_id,
-        actor: this.kind.name,
-        causation_id: env.msg_id,
-      });
-    } catch (e) {
-      this.#store.evict(key);
-      return toOmnivaError(e);
-    }
-  }
-
-  /** Tooling view of an instance's latest stored state (another host may have written it). */
-  async inspect(key = 'main'): Promise<{ state: string; context: unknown; revision: number }> {
-    if (this.kind.work) await this.#mailboxes.run(key, () => this.#store.refresh(key));
-    const inst = await this.#store.get(key);
-    return { ...inst.view(), revision: inst.revision };
-  }
-}
-
-function metaOf(env: Envelope): MessageMeta {
-  return {
-    msg_id: env.msg_id,
-    trace_id: env.trace_id,
-    site_id: env.site_id,
-    _meta_parents: env._meta_parents ?? [],
-    emitted_at: env.emitted_at,
-    ...(env.actor ? { actor: env.actor } : {}),
-  };
-}
-
-function toOmnivaError(e: unknown): OmnivaError {
-  if (OmnivaError.is(e)) return e;
-  if (e instanceof ActorFailure) return new OmnivaError('OMNIVA_ERR_ACTOR_FAILED', e.message);
-  return new OmnivaError('OMNIVA_ERR_ACTOR_FAILED', e instanceof Error ? e.message : String(e));
 }

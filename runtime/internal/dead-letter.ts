@@ -4,6 +4,7 @@ import {
   type Codec,
   deriveMsgId,
   HEADERS,
+  isUuidV4,
   makeEnvelope,
   type OmnivaError,
   subjects,
@@ -46,7 +47,7 @@ export async function deadLetter(i: DeadLetterInput): Promise<void> {
     site_id: i.site,
     ...(i.dedupeKey ? { msg_id: deriveMsgId(i.dedupeKey, 0) } : {}),
     actor: i.actor,
-    ...(traceId && /^[0-9a-f-]{36}$/.test(traceId) ? { trace_id: traceId } : {}),
+    ...(traceId && isUuidV4(traceId) ? { trace_id: traceId } : {}),
     payload: {
       reason_code: i.error.code,
       reason: i.error.message,

@@ -9,10 +9,20 @@ import {
   decodeRecord,
   encodeRecord,
   type InstanceRecord,
+  type OutboxEntry,
   recordKey,
   rememberSeen,
 } from './record.ts';
 import type { StepOutcome } from './step.ts';
+
+/** What a batch of steps changed, written as one record (group commit). */
+export interface PendingWrite {
+  machine: unknown;
+  timers: StepOutcome['timers'];
+  outbox: OutboxEntry[];
+  /** Message ids (and timer causes) the batch processed. */
+  causes: string[];
+}
 
 /**
  * The live instances of one actor kind and their records in the snapshots bucket:
@@ -27,6 +37,7 @@ export class InstanceStore {
     private readonly js: JetStreamClient,
     private readonly codec: Codec,
     private readonly dedupeWindow: number,
+    private readonly dedupeHorizonMs: number,
     private readonly log: Logger,
     private readonly now: () => number,
   ) {}
@@ -79,14 +90,21 @@ export class InstanceStore {
   }
 
   /** Writes the instance record with a revision check; false when another writer got there first. */
-  async persist(inst: Instance, outcome: StepOutcome, cause: string): Promise<boolean> {
+  async persist(inst: Instance, write: PendingWrite): Promise<boolean> {
+    const now = this.now();
     const record: InstanceRecord = {
       ...inst.record,
-      machine: inst.persisted(),
-      timers: outcome.timers,
-      seen: rememberSeen(inst.record.seen, cause, this.dedupeWindow),
-      outbox: [...inst.record.outbox, ...outcome.outbox],
-      updated_at: new Date(this.now()).toISOString(),
+      machine: write.machine,
+      timers: write.timers,
+      seen: rememberSeen(
+        inst.record.seen,
+        write.causes,
+        now,
+        this.dedupeWindow,
+        this.dedupeHorizonMs,
+      ),
+      outbox: [...inst.record.outbox, ...write.outbox],
+      updated_at: new Date(now).toISOString(),
     };
     const rkey = recordKey(this.kind.name, inst.key);
     try {
@@ -101,9 +119,11 @@ export class InstanceStore {
     return true;
   }
 
-  /** Publishes the outbox entries of one cause; JetStream drops repeats by Nats-Msg-Id. */
-  async publish(inst: Instance, cause: string): Promise<void> {
-    const entries = inst.record.outbox.filter((e) => e.cause === cause);
+  /** Publishes the outbox entries of these causes; JetStream drops repeats by Nats-Msg-Id. */
+  async publish(inst: Instance, causes: readonly string[]): Promise<void> {
+    const wanted = new Set(causes);
+    const entries = inst.record.outbox.filter((e) => wanted.has(e.cause));
+    if (entries.length === 0) return;
     await Promise.all(
       entries.map((entry) => {
         const { data, headers } = encodeEnvelope(entry.envelope, this.codec);
@@ -111,7 +131,10 @@ export class InstanceStore {
       }),
     );
     // Confirmed entries leave the stored record at its next write.
-    inst.record = { ...inst.record, outbox: inst.record.outbox.filter((e) => e.cause !== cause) };
+    inst.record = {
+      ...inst.record,
+      outbox: inst.record.outbox.filter((e) => !wanted.has(e.cause)),
+    };
   }
 
   /** Keys of stored instances that have timers armed, for re-arming after a start. */

@@ -22,3 +22,20 @@ export function encodeEnvelope(
 export function contentTypeOf(h: MsgHdrs | undefined): string | undefined {
   return h?.get(HEADERS.contentType) || undefined;
 }
+
+/**
+ * A request/reply answer carries only what a caller needs (content type, type and trace):
+ * replies are not stored, and every header costs time on the hot path.
+ */
+export function encodeReply(
+  envelope: Envelope,
+  codec: Codec,
+): { data: Uint8Array; headers: MsgHdrs } {
+  const all = envelopeHeaders(envelope, codec);
+  const h = natsHeaders();
+  for (const k of [HEADERS.contentType, HEADERS.type, HEADERS.trace]) {
+    const v = all[k];
+    if (v) h.set(k, v);
+  }
+  return { data: encode(envelope, codec), headers: h };
+}

@@ -11,6 +11,8 @@ export interface OutboxEntry {
 export interface TimerEntry {
   at: number;
   event: { type: string };
+  /** Trace of the message that armed it; the fired event continues that trace. */
+  trace_id: string;
 }
 
 /** Everything the runtime persists per actor instance, in one KV value, written atomically. */
@@ -21,8 +23,8 @@ export interface InstanceRecord {
   /** XState persisted snapshot. */
   machine: unknown;
   timers: Record<string, TimerEntry>;
-  /** Recently processed message ids, newest last: the durable dedupe set. */
-  seen: string[];
+  /** Recently processed message ids with the time they were processed, newest last. */
+  seen: [id: string, at: number][];
   /** Emitted messages whose publish has not been confirmed yet. */
   outbox: OutboxEntry[];
   updated_at: string;
@@ -41,10 +43,25 @@ export function emptyRecord(kind: string, version: number, key: string): Instanc
   };
 }
 
-export function rememberSeen(seen: readonly string[], id: string, window: number): string[] {
-  const next = seen.filter((s) => s !== id);
-  next.push(id);
+/**
+ * The dedupe set after processing `ids` at `now`. Entries older than `horizonMs` are
+ * dropped: past that JetStream no longer redelivers the message, so remembering it
+ * only makes every write larger. `window` caps the count for very hot instances.
+ */
+export function rememberSeen(
+  seen: InstanceRecord['seen'],
+  ids: readonly string[],
+  now: number,
+  window: number,
+  horizonMs: number,
+): InstanceRecord['seen'] {
+  const next = seen.filter(([id, at]) => now - at < horizonMs && !ids.includes(id));
+  for (const id of ids) next.push([id, now]);
   return next.length > window ? next.slice(next.length - window) : next;
+}
+
+export function hasSeen(record: InstanceRecord, id: string): boolean {
+  return record.seen.some(([seenId]) => seenId === id);
 }
 
 const encoder = new TextEncoder();

@@ -21,6 +21,8 @@ export interface StepInput {
   causationId?: string;
   site: string;
   trace_id: string;
+  /** Armed timers before this step (the step may set or cancel some). */
+  timers: StepOutcome['timers'];
   journal: EffectJournal;
   signal: AbortSignal;
   now: () => number;
@@ -28,7 +30,7 @@ export interface StepInput {
 
 export interface StepOutcome {
   outbox: OutboxEntry[];
-  timers: Record<string, TimerEntry & { trace_id: string }>;
+  timers: Record<string, TimerEntry>;
   reply?: ReplyEmit;
 }
 
@@ -61,7 +63,7 @@ function checkEmit(contract: ContractName, payload: unknown, actor: string): voi
 export async function runStep(input: StepInput): Promise<StepOutcome> {
   const { instance, site, journal } = input;
   const actor = instance.kind.name;
-  const timers = { ...(instance.record.timers as StepOutcome['timers']) };
+  const timers = { ...input.timers };
   const outbox: OutboxEntry[] = [];
   let reply: ReplyEmit | undefined;
   const queue: RuntimeEmit[] = instance.deliver(input.event);

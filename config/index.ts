@@ -1,0 +1,19 @@
+export { defaultConfig } from './defaults.ts';
+export { describeConfig } from './describe.ts';
+export { ConfigError, type ConfigViolation } from './errors.ts';
+export {
+  type ConfigOverrides,
+  DEFAULT_CONFIG_FILE,
+  type DeepPartial,
+  type LoadConfigOptions,
+  loadConfig,
+} from './load.ts';
+export { configSchema, type OmnivaConfig } from './schema.ts';
+export {
+  type LogConfig,
+  logSlice,
+  type NatsConfig,
+  natsSlice,
+  type RuntimeConfig,
+  runtimeSlice,
+} from './slices.ts';

@@ -1,0 +1,101 @@
+import { type ActorEscalation, actorEscalationSchema } from './schemas/actor-escalation.ts';
+import {
+  type AnalysisResult,
+  analysisResultRules,
+  analysisResultSchema,
+} from './schemas/analysis-result.ts';
+import {
+  type ClipCandidate,
+  clipCandidateRules,
+  clipCandidateSchema,
+} from './schemas/clip-candidate.ts';
+import { type DeadLetter, deadLetterSchema } from './schemas/dead-letter.ts';
+import { type EchoReply, echoReplySchema } from './schemas/echo-reply.ts';
+import { type EchoRequest, echoRequestSchema } from './schemas/echo-request.ts';
+import { type EditJob, editJobSchema } from './schemas/edit-job.ts';
+import { type Heartbeat, heartbeatSchema } from './schemas/heartbeat.ts';
+import { type SampleTask, sampleTaskSchema } from './schemas/sample-task.ts';
+import { type SampleTaskDone, sampleTaskDoneSchema } from './schemas/sample-task-done.ts';
+import { type ScheduleTask, scheduleTaskSchema } from './schemas/schedule-task.ts';
+import { type ScraperJob, scraperJobRules, scraperJobSchema } from './schemas/scraper-job.ts';
+import { type StatusQuery, statusQuerySchema } from './schemas/status-query.ts';
+import { type StatusReply, statusReplySchema } from './schemas/status-reply.ts';
+import { type UploadJob, uploadJobSchema } from './schemas/upload-job.ts';
+import { type WorkerStatus, workerStatusSchema } from './schemas/worker-status.ts';
+import type { Violation } from './validate.ts';
+
+/** Name → derived TS type; the types themselves come from the schemas. */
+interface ContractTypes {
+  ScraperJob: ScraperJob;
+  AnalysisResult: AnalysisResult;
+  ClipCandidate: ClipCandidate;
+  EditJob: EditJob;
+  UploadJob: UploadJob;
+  ScheduleTask: ScheduleTask;
+  WorkerStatus: WorkerStatus;
+  Heartbeat: Heartbeat;
+  DeadLetter: DeadLetter;
+  ActorEscalation: ActorEscalation;
+  SampleTask: SampleTask;
+  SampleTaskDone: SampleTaskDone;
+  StatusQuery: StatusQuery;
+  StatusReply: StatusReply;
+  EchoRequest: EchoRequest;
+  EchoReply: EchoReply;
+}
+
+export type ContractName = keyof ContractTypes;
+export type ContractType<N extends ContractName> = ContractTypes[N];
+
+/** A draft 2020-12 schema whose `$id` registers it with the validator. */
+export type ContractSchema<N extends ContractName> = {
+  readonly $id: string;
+  readonly title: N;
+  readonly [keyword: string]: unknown;
+};
+
+export interface Contract<N extends ContractName> {
+  readonly name: N;
+  readonly schema: ContractSchema<N>;
+  /** The version this code emits. */
+  readonly version: string;
+  /** Majors this code accepts on input; anything else is refused. */
+  readonly acceptedMajors: readonly number[];
+  /** Rules JSON Schema cannot express; run only on schema-valid documents. */
+  readonly rules?: (value: ContractType<N>) => Violation[];
+}
+
+function contract<N extends ContractName>(
+  name: N,
+  schema: ContractSchema<N>,
+  rules?: (value: ContractType<N>) => Violation[],
+): Contract<N> {
+  return { name, schema, version: '1.0.0', acceptedMajors: [1], ...(rules && { rules }) };
+}
+
+export const CONTRACTS: { readonly [N in ContractName]: Contract<N> } = {
+  ScraperJob: contract('ScraperJob', scraperJobSchema, scraperJobRules),
+  AnalysisResult: contract('AnalysisResult', analysisResultSchema, analysisResultRules),
+  ClipCandidate: contract('ClipCandidate', clipCandidateSchema, clipCandidateRules),
+  EditJob: contract('EditJob', editJobSchema),
+  UploadJob: contract('UploadJob', uploadJobSchema),
+  ScheduleTask: contract('ScheduleTask', scheduleTaskSchema),
+  WorkerStatus: contract('WorkerStatus', workerStatusSchema),
+  Heartbeat: contract('Heartbeat', heartbeatSchema),
+  DeadLetter: contract('DeadLetter', deadLetterSchema),
+  ActorEscalation: contract('ActorEscalation', actorEscalationSchema),
+  SampleTask: contract('SampleTask', sampleTaskSchema),
+  SampleTaskDone: contract('SampleTaskDone', sampleTaskDoneSchema),
+  StatusQuery: contract('StatusQuery', statusQuerySchema),
+  StatusReply: contract('StatusReply', statusReplySchema),
+  EchoRequest: contract('EchoRequest', echoRequestSchema),
+  EchoReply: contract('EchoReply', echoReplySchema),
+};
+
+export function listContracts(): ContractName[] {
+  return Object.keys(CONTRACTS) as ContractName[];
+}
+
+export function isContractName(value: unknown): value is ContractName {
+  return typeof value === 'string' && Object.hasOwn(CONTRACTS, value);
+}

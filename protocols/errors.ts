@@ -1,0 +1,100 @@
+import type { Violation } from './validate.ts';
+
+interface ErrorSpec {
+  readonly retryable: boolean;
+  readonly description: string;
+}
+
+/**
+ * The stable error codes. Codes travel over the wire (the `Omniva-Error-Code` header, DLQ
+ * records), so a code is never renamed or reused; `retryable` decides nak-with-backoff versus
+ * terminate.
+ */
+export const ERRORS = {
+  OMNIVA_ERR_DECODE: { retryable: false, description: 'message body could not be decoded' },
+  OMNIVA_ERR_SCHEMA_INVALID: {
+    retryable: false,
+    description: 'message does not conform to its contract',
+  },
+  OMNIVA_ERR_VERSION_UNSUPPORTED: {
+    retryable: false,
+    description: 'schema_version has a major version the receiver does not accept',
+  },
+  OMNIVA_ERR_UNKNOWN_TYPE: {
+    retryable: false,
+    description: 'message type is unknown or not accepted by the actor',
+  },
+  OMNIVA_ERR_SUBJECT_TOKEN: { retryable: false, description: 'invalid NATS subject token' },
+  OMNIVA_ERR_EMIT_INVALID: { retryable: false, description: 'an actor emitted an invalid message' },
+  OMNIVA_ERR_ACTOR_FAILED: { retryable: true, description: 'the actor machine threw' },
+  OMNIVA_ERR_EFFECT_FAILED: { retryable: true, description: 'a side effect failed' },
+  OMNIVA_ERR_SNAPSHOT_CONFLICT: {
+    retryable: true,
+    description: 'snapshot was updated concurrently (revision mismatch)',
+  },
+  OMNIVA_ERR_SNAPSHOT_INCOMPATIBLE: {
+    retryable: false,
+    description: 'stored snapshot cannot be restored by this machine version',
+  },
+  OMNIVA_ERR_MAX_DELIVER: {
+    retryable: false,
+    description: 'gave up after the maximum number of deliveries',
+  },
+  OMNIVA_ERR_RESTART_BUDGET: {
+    retryable: false,
+    description: 'actor exceeded its restart budget and was escalated',
+  },
+  OMNIVA_ERR_NATS_SERVER_MISSING: {
+    retryable: false,
+    description: 'nats-server executable not found',
+  },
+  OMNIVA_ERR_NATS_SERVER_TOO_OLD: {
+    retryable: false,
+    description: 'nats-server is older than the supported minimum',
+  },
+  OMNIVA_ERR_NATS_SERVER_START: { retryable: false, description: 'nats-server failed to start' },
+  OMNIVA_ERR_CONFIG_INVALID: { retryable: false, description: 'configuration is invalid' },
+  OMNIVA_ERR_TIMEOUT: { retryable: true, description: 'operation timed out' },
+} as const satisfies Record<string, ErrorSpec>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+export const ERROR_CODES = Object.keys(ERRORS) as readonly ErrorCode[];
+
+export interface OmnivaErrorDetails {
+  readonly violations?: readonly Violation[];
+  readonly [key: string]: unknown;
+}
+
+export interface OmnivaErrorOptions {
+  /** Overrides the code's default from {@link ERRORS}. */
+  retryable?: boolean;
+  cause?: unknown;
+}
+
+export class OmnivaError extends Error {
+  override readonly name = 'OmnivaError';
+  readonly code: ErrorCode;
+  readonly retryable: boolean;
+  readonly details?: OmnivaErrorDetails;
+
+  constructor(
+    code: ErrorCode,
+    message: string,
+    details?: OmnivaErrorDetails,
+    options: OmnivaErrorOptions = {},
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.retryable = options.retryable ?? ERRORS[code].retryable;
+    this.details = details;
+  }
+
+  static is(error: unknown, code?: ErrorCode): error is OmnivaError {
+    return error instanceof OmnivaError && (code === undefined || error.code === code);
+  }
+}
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && Object.hasOwn(ERRORS, value);
+}

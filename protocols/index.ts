@@ -1,0 +1,61 @@
+export { CONTENT_TYPES, type Codec, decode, encode } from './codec.ts';
+export {
+  CONTRACTS,
+  type Contract,
+  type ContractName,
+  type ContractSchema,
+  type ContractType,
+  isContractName,
+  listContracts,
+} from './contracts.ts';
+export {
+  deriveMsgId,
+  type Envelope,
+  type EnvelopeInput,
+  type MessageResult,
+  makeEnvelope,
+  type PayloadInput,
+  validateMessage,
+} from './envelope.ts';
+export {
+  ERROR_CODES,
+  ERRORS,
+  type ErrorCode,
+  isErrorCode,
+  OmnivaError,
+  type OmnivaErrorDetails,
+  type OmnivaErrorOptions,
+} from './errors.ts';
+export { isUtcDateTime, isUuidV4 } from './formats.ts';
+export { envelopeHeaders, HEADERS } from './headers.ts';
+export { SEMVER_PATTERN, SITE_ID_PATTERN, TOKEN_PATTERN } from './patterns.ts';
+export { type ActorEscalation, actorEscalationSchema } from './schemas/actor-escalation.ts';
+export { type AnalysisResult, analysisResultSchema } from './schemas/analysis-result.ts';
+export { type ClipCandidate, clipCandidateSchema } from './schemas/clip-candidate.ts';
+export { type DeadLetter, deadLetterSchema } from './schemas/dead-letter.ts';
+export { type EchoReply, echoReplySchema } from './schemas/echo-reply.ts';
+export { type EchoRequest, echoRequestSchema } from './schemas/echo-request.ts';
+export { type EditJob, editJobSchema } from './schemas/edit-job.ts';
+export { type EnvelopeFields, envelopeSchema } from './schemas/envelope.ts';
+export { type Heartbeat, heartbeatSchema } from './schemas/heartbeat.ts';
+export { type SampleTask, sampleTaskSchema } from './schemas/sample-task.ts';
+export { type SampleTaskDone, sampleTaskDoneSchema } from './schemas/sample-task-done.ts';
+export { type ScheduleTask, scheduleTaskSchema } from './schemas/schedule-task.ts';
+export { type ScraperJob, scraperJobSchema } from './schemas/scraper-job.ts';
+export { type StatusQuery, statusQuerySchema } from './schemas/status-query.ts';
+export { type StatusReply, statusReplySchema } from './schemas/status-reply.ts';
+export { type UploadJob, uploadJobSchema } from './schemas/upload-job.ts';
+export {
+  WORKER_ERROR_CODES,
+  type WorkerErrorCode,
+  type WorkerStatus,
+  workerStatusSchema,
+} from './schemas/worker-status.ts';
+export { type ParsedSubject, parseSubject, type SubjectKind, subjects } from './subjects.ts';
+export {
+  type ContractResult,
+  checkSchemaVersion,
+  formatViolation,
+  type Violation,
+  validateContract,
+} from './validate.ts';

@@ -1,0 +1,127 @@
+import type { JetStreamClient } from '@nats-io/jetstream';
+import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
+import {
+  type Codec,
+  decode,
+  type Envelope,
+  makeEnvelope,
+  OmnivaError,
+  subjects,
+  validateMessage,
+} from '../../protocols/index.ts';
+import type { ActorKind } from '../actor-kind.ts';
+import type { Logger } from '../logger.ts';
+import { deadLetter, errorReply } from './dead-letter.ts';
+import type { InstanceStore } from './instance-store.ts';
+import type { Mailboxes } from './mailboxes.ts';
+import { metaOf, toOmnivaError } from './messages.ts';
+import { contentTypeOf, encodeReply } from './outbound.ts';
+
+export interface RpcDeps {
+  nc: NatsConnection;
+  js: JetStreamClient;
+  site: string;
+  codec: Codec;
+  kind: ActorKind;
+  store: InstanceStore;
+  mailboxes: Mailboxes;
+  log: Logger;
+  now: () => number;
+}
+
+/**
+ * Serves `omniva.<site>.rpc.<actor>.<verb>` in a queue group. Work-bound actors answer
+ * from their latest stored state, in order with their work; request/reply-only actors
+ * answer from an in-memory instance. Answers are not persisted.
+ */
+export function serveRpc(d: RpcDeps): Subscription {
+  return d.nc.subscribe(subjects.rpcAll(d.site, d.kind.name), {
+    queue: d.kind.name,
+    callback: (err, msg) => {
+      if (!err) onRequest(d, msg).catch((e) => d.log.error({ err: e }, 'rpc failure'));
+    },
+  });
+}
+
+async function onRequest(d: RpcDeps, msg: Msg): Promise<void> {
+  const verb = msg.subject.slice(msg.subject.lastIndexOf('.') + 1);
+  const contract = d.kind.rpc?.[verb];
+  const respondError = (e: OmnivaError) => {
+    const { data, headers } = errorReply(e);
+    msg.respond(data, { headers });
+  };
+  if (!contract) {
+    respondError(
+      new OmnivaError('OMNIVA_ERR_UNKNOWN_TYPE', `${d.kind.name} has no rpc verb "${verb}"`),
+    );
+    return;
+  }
+  let env: Envelope;
+  try {
+    const v = validateMessage(decode(msg.data, contentTypeOf(msg.headers)), [contract]);
+    if (!v.ok) throw v.error;
+    env = v.envelope;
+  } catch (e) {
+    const err = toOmnivaError(e);
+    await deadLetter({
+      js: d.js,
+      site: d.site,
+      actor: d.kind.name,
+      codec: d.codec,
+      subject: msg.subject,
+      data: msg.data,
+      contentType: contentTypeOf(msg.headers),
+      deliveryCount: 1,
+      error: err,
+      now: d.now,
+    });
+    respondError(err);
+    return;
+  }
+  const key = d.kind.key?.(env) ?? 'main';
+  const reply = d.kind.work
+    ? await d.mailboxes.run(key, () => answer(d, key, verb, env))
+    : await answer(d, key, verb, env);
+  if (OmnivaError.is(reply)) {
+    respondError(reply);
+    return;
+  }
+  const { data, headers } = encodeReply(reply, d.codec);
+  msg.respond(data, { headers });
+}
+
+async function answer(
+  d: RpcDeps,
+  key: string,
+  verb: string,
+  env: Envelope,
+): Promise<Envelope | OmnivaError> {
+  try {
+    if (d.kind.work) await d.store.refresh(key);
+    const inst = d.kind.work ? await d.store.get(key) : d.store.volatile(key);
+    const emits = inst.deliver({
+      type: `rpc.${verb}`,
+      request: env.payload,
+      meta: metaOf(env),
+      now: d.now(),
+    });
+    const reply = emits.find((e) => e.type === 'omniva.reply');
+    if (reply?.type !== 'omniva.reply') {
+      return new OmnivaError(
+        'OMNIVA_ERR_ACTOR_FAILED',
+        `${d.kind.name} did not reply to "${verb}"`,
+      );
+    }
+    return makeEnvelope({
+      type: reply.contract,
+      site_id: d.site,
+      payload: reply.payload as Record<string, unknown>,
+      trace_id: env.trace_id,
+      actor: d.kind.name,
+      causation_id: env.msg_id,
+    });
+  } catch (e) {
+    d.store.evict(key);
+    return toOmnivaError(e);
+  }
+}

@@ -1,0 +1,55 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { ERROR_CODES, ERRORS, isErrorCode, OmnivaError } from '../../protocols/index.ts';
+
+test('errors - retryable defaults come from the table', () => {
+  assert.is(new OmnivaError('OMNIVA_ERR_TIMEOUT', 'slow').retryable, true);
+  assert.is(new OmnivaError('OMNIVA_ERR_SCHEMA_INVALID', 'bad').retryable, false);
+  const retryable = ERROR_CODES.filter((c) => ERRORS[c].retryable);
+  assert.equal(retryable.sort(), [
+    'OMNIVA_ERR_ACTOR_FAILED',
+    'OMNIVA_ERR_EFFECT_FAILED',
+    'OMNIVA_ERR_SNAPSHOT_CONFLICT',
+    'OMNIVA_ERR_TIMEOUT',
+  ]);
+});
+
+test('errors - retryable override, details and cause are kept', () => {
+  const cause = new Error('socket hang up');
+  const e = new OmnivaError(
+    'OMNIVA_ERR_EFFECT_FAILED',
+    'upload failed',
+    { attempt: 3 },
+    {
+      retryable: false,
+      cause,
+    },
+  );
+  assert.is(e.retryable, false);
+  assert.equal(e.details, { attempt: 3 });
+  assert.is(e.cause, cause);
+  assert.is(e.name, 'OmnivaError');
+  assert.ok(e instanceof Error);
+  assert.is(new OmnivaError('OMNIVA_ERR_TIMEOUT', 'x').details, undefined);
+});
+
+test('errors - OmnivaError.is checks the class and optionally the code', () => {
+  const e = new OmnivaError('OMNIVA_ERR_DECODE', 'x');
+  assert.ok(OmnivaError.is(e));
+  assert.ok(OmnivaError.is(e, 'OMNIVA_ERR_DECODE'));
+  assert.not.ok(OmnivaError.is(e, 'OMNIVA_ERR_TIMEOUT'));
+  assert.not.ok(OmnivaError.is(Object.assign(new Error('x'), { code: 'OMNIVA_ERR_DECODE' })));
+});
+
+test('errors - every code is stable, prefixed and described', () => {
+  assert.is(ERROR_CODES.length, 17);
+  for (const code of ERROR_CODES) {
+    assert.match(code, /^OMNIVA_ERR_[A-Z_]+$/);
+    assert.ok(ERRORS[code].description.length > 0);
+    assert.ok(isErrorCode(code));
+  }
+  assert.not.ok(isErrorCode('OMNIVA_ERR_NOPE'));
+  assert.not.ok(isErrorCode('toString'));
+});
+
+test.run();
