@@ -12,7 +12,7 @@ import {
   type PayloadInput,
   subjects,
 } from '../protocols/index.ts';
-import { contentTypeOf, encodeEnvelope } from './internal/outbound.ts';
+import { contentTypeOf, encodeEnvelope, encodeReply } from './internal/outbound.ts';
 
 /**
  * The caller's side of a site: send commands, ask actors, watch events. Used by the
@@ -64,7 +64,7 @@ export class SiteClient {
     timeoutMs = 5_000,
   ): Promise<Envelope> {
     const envelope = makeEnvelope({ type, site_id: this.site, payload, actor: this.#actor });
-    const { data, headers } = encodeEnvelope(envelope, this.codec);
+    const { data, headers } = encodeReply(envelope, this.codec);
     const reply = await this.nc.request(subjects.rpc(this.site, actor, verb), data, {
       headers,
       timeout: timeoutMs,

@@ -26,7 +26,7 @@ import { InstanceStore, type PendingWrite } from './internal/instance-store.ts';
 import { Mailboxes } from './internal/mailboxes.ts';
 import { metaOf, toOmnivaError } from './internal/messages.ts';
 import { contentTypeOf, encodeEnvelope } from './internal/outbound.ts';
-import { hasSeen } from './internal/record.ts';
+import { seenIds } from './internal/record.ts';
 import { serveRpc } from './internal/rpc-binding.ts';
 import { runStep } from './internal/step.ts';
 import { RestartBudget } from './internal/supervisor.ts';
@@ -297,14 +297,16 @@ export class ActorHost {
       const done: WorkItem[] = [];
       const dups: WorkItem[] = [];
       let failure: { item: WorkItem; error: OmnivaError; rest: WorkItem[] } | undefined;
+      const seen = seenIds(inst.record);
       for (const [i, item] of items.entries()) {
         const cause = causeOf(item);
-        if (hasSeen(inst.record, cause) || write.causes.includes(cause)) {
+        if (seen.has(cause)) {
           dups.push(item);
           continue;
         }
         try {
           if (!(await this.#step(inst, item, write))) continue;
+          seen.add(cause);
           done.push(item);
         } catch (e) {
           failure = { item, error: toOmnivaError(e), rest: items.slice(i + 1) };

@@ -24,8 +24,8 @@ export function contentTypeOf(h: MsgHdrs | undefined): string | undefined {
 }
 
 /**
- * A request/reply answer carries only what a caller needs (content type, type and trace):
- * replies are not stored, and every header costs time on the hot path.
+ * Requests and replies carry only what the other side needs (content type, type and
+ * trace): they are not stored, and every header costs time on the hot path.
  */
 export function encodeReply(
   envelope: Envelope,

@@ -55,13 +55,14 @@ export function rememberSeen(
   window: number,
   horizonMs: number,
 ): InstanceRecord['seen'] {
-  const next = seen.filter(([id, at]) => now - at < horizonMs && !ids.includes(id));
+  const fresh = new Set(ids);
+  const next = seen.filter(([id, at]) => now - at < horizonMs && !fresh.has(id));
   for (const id of ids) next.push([id, now]);
   return next.length > window ? next.slice(next.length - window) : next;
 }
 
-export function hasSeen(record: InstanceRecord, id: string): boolean {
-  return record.seen.some(([seenId]) => seenId === id);
+export function seenIds(record: InstanceRecord): Set<string> {
+  return new Set(record.seen.map(([id]) => id));
 }
 
 const encoder = new TextEncoder();

@@ -42,16 +42,38 @@ function pct(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
 }
 
-async function timeRequests(n: number, once: () => Promise<void>) {
-  for (let i = 0; i < Math.min(200, n); i++) await once(); // warm-up
-  const lat: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const t = process.hrtime.bigint();
-    await once();
-    lat.push(Number(process.hrtime.bigint() - t) / 1e6);
+/**
+ * Times raw and actor requests in alternating rounds, so JIT warm-up, GC and the other
+ * processes on the machine weigh on both alike.
+ */
+async function timeInterleaved(
+  n: number,
+  raw: () => Promise<unknown>,
+  actor: () => Promise<unknown>,
+) {
+  for (let i = 0; i < 300; i++) {
+    await raw();
+    await actor();
   }
-  lat.sort((a, b) => a - b);
-  return { p50_ms: pct(lat, 50), p99_ms: pct(lat, 99) };
+  const lat = { raw: [] as number[], actor: [] as number[] };
+  const rounds = 10;
+  for (let r = 0; r < rounds; r++) {
+    for (const [name, fn] of [
+      ['raw', raw],
+      ['actor', actor],
+    ] as const) {
+      for (let i = 0; i < n / rounds; i++) {
+        const t = process.hrtime.bigint();
+        await fn();
+        lat[name].push(Number(process.hrtime.bigint() - t) / 1e6);
+      }
+    }
+  }
+  const stats = (l: number[]) => {
+    l.sort((a, b) => a - b);
+    return { p50_ms: pct(l, 50), p99_ms: pct(l, 99) };
+  };
+  return { raw: stats(lat.raw), actor: stats(lat.actor) };
 }
 
 /** Publishes `n` messages with at most `window` unacknowledged; returns msgs/s. */
@@ -68,25 +90,6 @@ async function publishWindowed(
   }
   await Promise.all(inflight);
   return n / ((performance.now() - t) / 1000);
-}
-
-async function rawRequestReply(nc: NatsConnection, payload: Uint8Array) {
-  const sub = nc.subscribe('bench.raw.echo', {
-    callback: (_e, m) => {
-      m.respond(m.data);
-    },
-  });
-  const r = await timeRequests(RPC_N, async () => {
-    await nc.request('bench.raw.echo', payload, { timeout: 5000 });
-  });
-  sub.unsubscribe();
-  return r;
-}
-
-async function actorRequestReply(client: SiteClient) {
-  return timeRequests(RPC_N, async () => {
-    await client.request('echo', 'echo', 'EchoRequest', { text: TEXT });
-  });
 }
 
 async function rawJetStreamPublish(nc: NatsConnection, payload: Uint8Array) {
@@ -185,7 +188,7 @@ function hostDeps(nc: NatsConnection) {
 
 const dir = mkdtempSync(join(tmpdir(), 'omniva-bench-'));
 const server = await startNatsServer({ dir, domain: SITE });
-const nc = await connect({ servers: server.url });
+const nc = await connect({ servers: server.url, noAsyncTraces: true });
 try {
   await provisionSite(nc, await jetstreamManager(nc), {
     site: SITE,
@@ -204,8 +207,17 @@ try {
   if ((check.payload as { text: string }).text !== 'ping')
     throw new Error('echo actor answered wrongly');
 
-  const raw = await rawRequestReply(nc, payload);
-  const actor = await actorRequestReply(client);
+  const echo = nc.subscribe('bench.raw.echo', {
+    callback: (_e, m) => {
+      m.respond(m.data);
+    },
+  });
+  const { raw, actor } = await timeInterleaved(
+    RPC_N,
+    () => nc.request('bench.raw.echo', payload, { timeout: 5000 }),
+    () => client.request('echo', 'echo', 'EchoRequest', { text: TEXT }),
+  );
+  echo.unsubscribe();
   const rawPub = await rawJetStreamPublish(nc, payload);
   const rawPipe = await rawWorkPipeline(nc, payload);
   const actorRate = await actorWork(nc);
