@@ -125,7 +125,9 @@ export class ActorHost {
     this.kind = kind;
     this.#d = deps;
     this.#now = deps.now ?? Date.now;
-    this.#log = deps.log.child({ actor: kind.name });
+    // site_id, actor (and per message trace_id) on every line, without repeating a root's site_id.
+    const site = deps.log.bindings().site_id === deps.site ? {} : { site_id: deps.site };
+    this.#log = deps.log.child({ ...site, actor: kind.name });
     const o = deps.options;
     this.#budget = new RestartBudget(o.restart_intensity, o.restart_period_ms);
   }
@@ -379,23 +381,24 @@ export class ActorHost {
     }
     this.#stats.processed += done.filter((i) => i.kind === 'msg').length;
     this.#stats.duplicates += dups.length;
-    if (dups.length > 0)
-      this.#log.info({ key, count: dups.length }, 'duplicate deliveries acknowledged');
+    for (const item of dups) {
+      if (item.kind === 'msg')
+        this.#msgLog(item.env).info({ key }, 'duplicate delivery acknowledged');
+    }
+    if (this.#log.isLevelEnabled('debug')) {
+      for (const item of done) {
+        if (item.kind === 'msg') this.#msgLog(item.env).debug({ key }, 'message processed');
+      }
+    }
   }
 
   // ---- failure ------------------------------------------------------------------------------
 
   async #crashed(key: string, item: WorkItem, err: OmnivaError): Promise<void> {
     this.#stats.crashes++;
-    this.#log.error(
-      {
-        key,
-        code: err.code,
-        err: err.message,
-        ...(item.kind === 'msg'
-          ? { msg_id: item.env.msg_id, trace_id: item.env.trace_id }
-          : { timer: item.id }),
-      },
+    const log = item.kind === 'msg' ? this.#msgLog(item.env) : this.#log.child({ timer: item.id });
+    log.error(
+      { key, code: err.code, err: err.message },
       'actor failed; restarting from last snapshot',
     );
     if (this.#budget.crash(this.#now())) await this.#escalate(key, err);
@@ -468,10 +471,13 @@ export class ActorHost {
     });
     this.#stats.dead_lettered++;
     m.term(`${err.code}: ${err.message}`.slice(0, 200));
-    this.#log.warn(
-      { code: err.code, reason: err.message, subject: m.subject },
-      'message dead-lettered',
-    );
+    const env = doc as Partial<Envelope> | undefined;
+    const log = typeof env?.trace_id === 'string' ? this.#msgLog(env as Envelope) : this.#log;
+    log.warn({ code: err.code, reason: err.message, subject: m.subject }, 'message dead-lettered');
+  }
+
+  #msgLog(env: Pick<Envelope, 'trace_id' | 'msg_id'>): Logger {
+    return this.#log.child({ trace_id: env.trace_id, msg_id: env.msg_id });
   }
 
   #backoff(deliveryCount: number): number {

@@ -1,8 +1,4 @@
-import { join } from 'node:path';
 import type { Command } from 'commander';
-import { echoKind, taskTrackerKind } from '../../actors/sample/index.ts';
-import { drainOnSignals } from '../../runtime/index.ts';
-import { bootSite, startHosts } from '../internal/boot.ts';
 
 export function registerRun(program: Command): void {
   program
@@ -11,18 +7,7 @@ export function registerRun(program: Command): void {
     .option('--data-dir <dir>', 'data directory (overrides data_dir)')
     .option('-c, --config <file>', 'config file (JSON)')
     .action(async (opts: { dataDir?: string; config?: string }) => {
-      const booted = await bootSite({
-        ...(opts.config ? { configFile: opts.config } : {}),
-        overrides: opts.dataDir ? { data_dir: opts.dataDir } : {},
-      });
-      const receiptsDir = join(booted.config.data_dir, 'receipts');
-      const app = await startHosts(booted, [taskTrackerKind({ receiptsDir }), echoKind]);
-      const where = app.site.server
-        ? `embedded nats-server at ${app.site.server.url}`
-        : booted.config.nats.url;
-      process.stdout.write(
-        `omniva: site "${booted.config.site_id}" running on ${where}; Ctrl-C to stop\n`,
-      );
-      drainOnSignals(() => app.shutdown(), app.log);
+      const { runSite } = await import('../actions/run.ts');
+      await runSite(opts);
     });
 }
