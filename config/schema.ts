@@ -99,11 +99,6 @@ export const configSchema = {
           writeOnly: true,
           description: 'Password for user/password authentication (secret)',
         },
-        creds_file: {
-          type: 'string',
-          minLength: 1,
-          description: 'Path of a NATS .creds file (JWT + nkey seed) for decentralised auth',
-        },
       },
     },
     log: {

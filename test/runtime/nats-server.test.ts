@@ -122,4 +122,26 @@ test('nats-server - provisioning is idempotent and keeps stored messages', async
   }
 });
 
+test('nats-server - an external server with user/password is reached through nats.url', async () => {
+  const dir = tempDir();
+  const server = await startNatsServer({
+    dir,
+    extraConfig: 'authorization { user: "omniva", password: "s3cret" }',
+  });
+  const log = createLogger({ level: 'silent' });
+  const base = { site: 'ext', dataDir: dir, duplicateWindowMs: 120_000, effectsTtlMs: 3_600_000, log };
+  try {
+    const site = await openSite({ ...base, nats: { ...siteNats, url: server.url, user: 'omniva', pass: 's3cret' } });
+    assert.equal(site.server, undefined, 'no embedded server when a URL is given');
+    await site.close();
+    const refused = await openSite({ ...base, nats: { ...siteNats, url: server.url, user: 'omniva', pass: 'wrong' } }).then(
+      (s) => s.close().then(() => 'connected'),
+      (e: Error) => e.message,
+    );
+    assert.match(refused, /auth/i);
+  } finally {
+    await server.stop();
+  }
+});
+
 test.run();
