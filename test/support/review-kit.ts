@@ -19,6 +19,7 @@ import {
 } from '../../runtime/index.ts';
 import { recordKey } from '../../runtime/internal/record.ts';
 import { waitFor } from './nats.ts';
+import { SITE } from './site.ts';
 
 export type LedgerContext = {
   /** `n` of every applied EchoRequest, in the order the instance applied them. */
@@ -155,13 +156,11 @@ export function ledgerKind(
   opts: {
     effects?: Record<string, EffectHandler>;
     throwOnEffectFailed?: () => boolean;
-    version?: number;
-    migrate?: (p: unknown, v: number) => unknown;
   } = {},
 ): ActorKind {
   return defineActorKind({
     name,
-    version: opts.version ?? 1,
+    version: 1,
     machine: ledgerMachine(
       opts.throwOnEffectFailed ? { throwOnEffectFailed: opts.throwOnEffectFailed } : {},
     ),
@@ -170,7 +169,6 @@ export function ledgerKind(
     rpc: { status: 'StatusQuery' },
     key: ledgerKey,
     ...(opts.effects ? { effects: opts.effects } : {}),
-    ...(opts.migrate ? { migrate: opts.migrate } : {}),
   });
 }
 
@@ -211,9 +209,9 @@ export async function consumerState(
 export async function storedCommands(nc: NatsConnection, worker: string): Promise<number> {
   const jsm = await jetstreamManager(nc);
   const info = await jsm.streams.info(STREAMS.cmd, {
-    subjects_filter: subjects.cmd('test', worker),
+    subjects_filter: subjects.cmd(SITE, worker),
   });
-  return info.state.subjects?.[subjects.cmd('test', worker)] ?? 0;
+  return info.state.subjects?.[subjects.cmd(SITE, worker)] ?? 0;
 }
 
 export async function waitIdle(nc: NatsConnection, kind: string, timeoutMs = 15_000) {
@@ -232,8 +230,8 @@ export type FaultAction =
   | 'hang'
   /** Let the request through, then never answer the caller (a crash right after it). */
   | 'pass-then-hang'
-  | { before: () => Promise<void> }
-  | { after: () => void };
+  /** Run `before` (e.g. a rival write), then let the request through. */
+  | { before: () => Promise<void> };
 
 export type FaultRule = (subject: string, headers: MsgHdrs | undefined) => FaultAction;
 
@@ -249,10 +247,9 @@ export function faultyConnection(nc: NatsConnection, rule: FaultRule): NatsConne
           const action = rule(subject, opts?.headers);
           if (action === 'fail') throw new Error(`injected fault: publish to ${subject} failed`);
           if (action === 'hang') return new Promise(() => {});
-          if (typeof action === 'object' && 'before' in action) await action.before();
+          if (typeof action === 'object') await action.before();
           const reply = await target.request(subject, data, opts as never);
           if (action === 'pass-then-hang') return new Promise(() => {});
-          if (typeof action === 'object' && 'after' in action) action.after();
           return reply;
         };
       }
