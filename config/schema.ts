@@ -176,6 +176,13 @@ export const configSchema = {
           default: 10000,
           description: 'Time in-flight work gets to finish on shutdown',
         },
+        timer_rescan_ms: {
+          type: 'integer',
+          minimum: 100,
+          default: 10000,
+          description:
+            'How often stored timers are re-read, so one armed by a dead host still fires',
+        },
         effects_ttl_ms: {
           type: 'integer',
           minimum: 1,

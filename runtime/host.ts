@@ -44,6 +44,8 @@ export interface HostOptions {
   restart_period_ms: number;
   escalation_pause_ms: number;
   drain_timeout_ms: number;
+  /** How often stored deadlines are re-read, so a timer armed by a host that died still fires. */
+  timer_rescan_ms?: number;
 }
 
 /** Seams where tests inject faults (a crash just before the ack, for instance). */
@@ -119,6 +121,7 @@ export class ActorHost {
   #rpcSub: Subscription | undefined;
   #consumeLoop: Promise<void> | undefined;
   #pausedUntil = 0;
+  #rescanTimer: NodeJS.Timeout | undefined;
   #state: 'new' | 'running' | 'draining' | 'stopped' = 'new';
 
   constructor(deps: HostDeps, kind: ActorKind) {
@@ -159,8 +162,6 @@ export class ActorHost {
       this.#now,
     );
     this.#journal = new EffectJournal(await new Kvm(nc).open(BUCKETS.effects), this.#d.site);
-    for (const key of await this.#store.keysWithTimers())
-      this.#armTimers(await this.#store.get(key));
     if (this.kind.work) await this.#startWork();
     if (this.kind.rpc) {
       this.#rpcSub = serveRpc({
@@ -170,13 +171,32 @@ export class ActorHost {
         codec: this.#d.codec,
         kind: this.kind,
         store: this.#store,
-        mailboxes: this.#mailboxes,
         log: this.#log,
         now: this.#now,
       });
     }
     this.#state = 'running';
+    if (this.kind.work) {
+      // Deadlines that passed while no host ran fire now; outboxes left by a crash are sent.
+      await this.#rescan();
+      const every = o.timer_rescan_ms ?? 10_000;
+      this.#rescanTimer = setInterval(() => {
+        this.#rescan().catch((e) => this.#log.warn({ err: e }, 'timer rescan failed'));
+      }, every);
+      this.#rescanTimer.unref();
+    }
     this.#log.info('actor host started');
+  }
+
+  /** Loads instances whose stored record has timers or unsent messages, and arms their timers. */
+  async #rescan(): Promise<void> {
+    for (const key of await this.#store.keysNeedingAttention()) {
+      if (this.#state !== 'running') return;
+      await this.#mailboxes.run(key, async () => {
+        await this.#store.refresh(key);
+        this.#armTimers(await this.#store.get(key));
+      });
+    }
   }
 
   /** Stops taking new work, lets in-flight messages finish (bounded), then stops. */
@@ -192,6 +212,7 @@ export class ActorHost {
   }
 
   stop(): void {
+    clearInterval(this.#rescanTimer);
     this.#abort.abort();
     this.#messages?.stop();
     this.#rpcSub?.unsubscribe();
@@ -214,7 +235,9 @@ export class ActorHost {
     const work = this.kind.work as NonNullable<ActorKind['work']>;
     const o = this.#d.options;
     const ns = (ms: number) => ms * 1e6;
-    const backoff = o.max_deliver > o.backoff_ms.length ? o.backoff_ms.map(ns) : undefined;
+    // No consumer-level `backoff`: JetStream would use it instead of ack_wait as the deadline
+    // of each delivery, redelivering a message that is still being worked on. Retries are
+    // delayed by explicit naks instead.
     const config = {
       durable_name: this.kind.name,
       filter_subject: work.filter(this.#d.site),
@@ -222,7 +245,6 @@ export class ActorHost {
       ack_wait: ns(o.ack_wait_ms),
       max_deliver: o.max_deliver,
       max_ack_pending: o.max_in_flight * 4,
-      ...(backoff ? { backoff } : {}),
     };
     const exists = await this.#jsm.consumers
       .info(work.stream, this.kind.name)
@@ -241,7 +263,7 @@ export class ActorHost {
 
   async #onWork(m: JsMsg): Promise<void> {
     if (this.#now() < this.#pausedUntil) {
-      m.nak(this.#pausedUntil - this.#now());
+      await this.#retryLater(m, this.#pausedUntil - this.#now(), 'kind paused after escalation');
       return;
     }
     let doc: unknown;
@@ -256,7 +278,29 @@ export class ActorHost {
       await this.#reject(m, v.error, doc);
       return;
     }
-    this.#enqueue(this.kind.key?.(v.envelope) ?? 'main', { kind: 'msg', m, env: v.envelope });
+    let key: string;
+    try {
+      key = this.kind.key?.(v.envelope) ?? 'main';
+    } catch (e) {
+      const reason = `no instance key for this message: ${(e as Error).message}`;
+      await this.#reject(
+        m,
+        new OmnivaError('OMNIVA_ERR_ACTOR_FAILED', reason, undefined, { retryable: false }),
+        doc,
+      );
+      return;
+    }
+    this.#enqueue(key, { kind: 'msg', m, env: v.envelope });
+  }
+
+  /** Naks with a delay, or dead-letters when this was the last delivery JetStream will make. */
+  async #retryLater(m: JsMsg, delayMs: number, why: string, env?: Envelope): Promise<void> {
+    if (m.info.deliveryCount >= this.#d.options.max_deliver) {
+      const reason = `gave up after ${m.info.deliveryCount} deliveries: ${why}`;
+      await this.#reject(m, new OmnivaError('OMNIVA_ERR_MAX_DELIVER', reason), env);
+    } else {
+      m.nak(delayMs);
+    }
   }
 
   /** Queues work for an instance; one loop per instance drains its queue in batches. */
@@ -279,8 +323,31 @@ export class ActorHost {
         this.#pending.delete(key);
         return;
       }
-      const left = await this.#processBatch(key, queue.splice(0, BATCH_MAX));
-      queue.unshift(...left);
+      const batch = queue.splice(0, BATCH_MAX);
+      try {
+        queue.unshift(...(await this.#processBatch(key, batch)));
+      } catch (e) {
+        // A failure outside the machine (KV, publish, restore): nothing of this batch was
+        // acked, so it is retried; the queue itself must keep going.
+        this.#store.evict(key);
+        this.#log.error({ err: e, key }, 'batch failed outside the machine; retrying later');
+        await this.#retryBatch(key, batch, String((e as Error)?.message ?? e));
+      }
+    }
+  }
+
+  async #retryBatch(key: string, items: WorkItem[], why: string): Promise<void> {
+    for (const item of items) {
+      if (item.kind === 'msg') {
+        await this.#retryLater(
+          item.m,
+          this.#backoff(item.m.info.deliveryCount),
+          why,
+          item.env,
+        ).catch(() => {});
+      } else {
+        setTimeout(() => this.#enqueue(key, item), this.#backoff(1)).unref();
+      }
     }
   }
 
@@ -288,6 +355,22 @@ export class ActorHost {
 
   /** Processes a batch for one instance with one snapshot write; returns items left for later. */
   async #processBatch(key: string, items: WorkItem[]): Promise<WorkItem[]> {
+    // Long effects (renders, uploads) must not look like a dead worker to JetStream.
+    const keepAlive = setInterval(
+      () => {
+        for (const item of items) if (item.kind === 'msg') item.m.working();
+      },
+      Math.max(500, this.#d.options.ack_wait_ms / 2),
+    );
+    keepAlive.unref();
+    try {
+      return await this.#processBatchOnce(key, items);
+    } finally {
+      clearInterval(keepAlive);
+    }
+  }
+
+  async #processBatchOnce(key: string, items: WorkItem[]): Promise<WorkItem[]> {
     for (let attempt = 1; attempt <= PERSIST_ATTEMPTS; attempt++) {
       const inst = await this.#store.get(key);
       const write: PendingWrite = {
@@ -315,6 +398,11 @@ export class ActorHost {
           break;
         }
       }
+      if (this.#abort.signal.aborted) {
+        // Stopped mid-batch: nothing is stored or acked; the messages come back elsewhere.
+        this.#store.evict(key);
+        return [];
+      }
       if (write.causes.length > 0) {
         if (!(await this.#store.persist(inst, write))) {
           this.#store.evict(key);
@@ -323,7 +411,7 @@ export class ActorHost {
         }
         this.#stats.writes++;
       }
-      await this.#store.publish(inst, [...write.causes, ...dups.map(causeOf)]);
+      await this.#store.publishPending(inst);
       await this.#ack(key, done, dups);
       this.#armTimers(inst);
       if (!failure) return [];
@@ -331,8 +419,7 @@ export class ActorHost {
       await this.#crashed(key, failure.item, failure.error);
       return failure.rest;
     }
-    for (const item of items)
-      if (item.kind === 'msg') item.m.nak(this.#backoff(item.m.info.deliveryCount));
+    await this.#retryBatch(key, items, 'lost every snapshot write race to other hosts');
     return [];
   }
 
@@ -489,6 +576,7 @@ export class ActorHost {
 
   /** Arms an in-process timer for every deadline in the record; they fire through the queue. */
   #armTimers(inst: Instance): void {
+    if (this.#state === 'stopped') return;
     const key = inst.key;
     for (const [id, t] of Object.entries(inst.record.timers)) {
       const tk = `${key}\u0000${id}`;
@@ -503,6 +591,8 @@ export class ActorHost {
         if (t.at > this.#now()) this.#store.get(key).then((i) => this.#armTimers(i));
         else this.#enqueue(key, { kind: 'timer', id, at: t.at });
       }, delay);
+      // The connection keeps a running host alive; a timer alone must not keep a stopped one.
+      handle.unref();
       this.#timers.set(tk, { at: t.at, handle });
     }
   }

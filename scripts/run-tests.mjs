@@ -7,7 +7,7 @@ import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
-const FILE_TIMEOUT_MS = Number(process.env.OMNIVA_TEST_FILE_TIMEOUT_MS ?? 300_000);
+const FILE_TIMEOUT_MS = Number(process.env.OMNIVA_TEST_FILE_TIMEOUT_MS ?? 180_000);
 const filter = process.argv.slice(2);
 
 function walk(dir) {

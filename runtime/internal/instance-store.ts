@@ -62,8 +62,21 @@ export class InstanceStore {
         'snapshot from an older machine version archived; instance restarted fresh',
       );
     }
+    // Messages a crash left unsent are sent now (Nats-Msg-Id makes a repeat harmless) and
+    // leave the stored record at its next write.
+    await this.publishPending(inst);
     this.#live.set(key, inst);
     return inst;
+  }
+
+  /**
+   * A throwaway instance restored from the latest stored record, for read-only questions:
+   * whatever it does is never stored, and the live instance is not disturbed.
+   */
+  async detached(key: string): Promise<Instance> {
+    const entry = await this.kv.get(recordKey(this.kind.name, key));
+    const stored = entry?.operation === 'PUT' ? decodeRecord(entry.value) : undefined;
+    return new Instance(this.kind, key, stored, entry?.revision ?? 0);
   }
 
   /** An in-memory instance that is never stored (request/reply-only kinds). */
@@ -112,17 +125,17 @@ export class InstanceStore {
         inst.revision === 0
           ? await this.kv.create(rkey, encodeRecord(record))
           : await this.kv.update(rkey, encodeRecord(record), inst.revision);
-    } catch {
-      return false;
+    } catch (e) {
+      if (isRevisionConflict(e)) return false;
+      throw e;
     }
     inst.record = record;
     return true;
   }
 
-  /** Publishes the outbox entries of these causes; JetStream drops repeats by Nats-Msg-Id. */
-  async publish(inst: Instance, causes: readonly string[]): Promise<void> {
-    const wanted = new Set(causes);
-    const entries = inst.record.outbox.filter((e) => wanted.has(e.cause));
+  /** Publishes every outbox entry not yet confirmed; JetStream drops repeats by Nats-Msg-Id. */
+  async publishPending(inst: Instance): Promise<void> {
+    const entries = inst.record.outbox;
     if (entries.length === 0) return;
     await Promise.all(
       entries.map((entry) => {
@@ -131,20 +144,17 @@ export class InstanceStore {
       }),
     );
     // Confirmed entries leave the stored record at its next write.
-    inst.record = {
-      ...inst.record,
-      outbox: inst.record.outbox.filter((e) => !wanted.has(e.cause)),
-    };
+    inst.record = { ...inst.record, outbox: [] };
   }
 
-  /** Keys of stored instances that have timers armed, for re-arming after a start. */
-  async keysWithTimers(): Promise<string[]> {
+  /** Keys of stored instances with timers armed or messages unsent (after a crash). */
+  async keysNeedingAttention(): Promise<string[]> {
     const out: string[] = [];
     for await (const k of await this.kv.keys(`${this.kind.name}.>`)) {
       const entry = await this.kv.get(k);
       if (entry?.operation !== 'PUT') continue;
       const rec = decodeRecord(entry.value);
-      if (Object.keys(rec.timers).length > 0) out.push(rec.key);
+      if (Object.keys(rec.timers).length > 0 || rec.outbox.length > 0) out.push(rec.key);
     }
     return out;
   }
@@ -153,4 +163,10 @@ export class InstanceStore {
     for (const inst of this.#live.values()) inst.stop();
     this.#live.clear();
   }
+}
+
+/** JetStream's "wrong last sequence" (10071): another writer updated or created the key first. */
+function isRevisionConflict(e: unknown): boolean {
+  const err = e as { api_error?: { err_code?: number }; code?: number; message?: string };
+  return err?.api_error?.err_code === 10071 || /wrong last sequence/i.test(err?.message ?? '');
 }

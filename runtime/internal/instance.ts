@@ -73,6 +73,10 @@ export class Instance {
 
   /** Sends one event and returns what the machine emitted in response. Throws ActorFailure. */
   deliver(event: { type: string; [field: string]: unknown }): RuntimeEmit[] {
+    // A stopped XState actor ignores events silently; here that would lose a message.
+    if (this.#actor.getSnapshot().status === 'stopped') {
+      throw new ActorFailure(new Error(`instance ${this.kind.name}/${this.key} is stopped`));
+    }
     this.#collected = [];
     this.#actor.send(event);
     this.#throwIfFailed();

@@ -13,7 +13,6 @@ import type { ActorKind } from '../actor-kind.ts';
 import type { Logger } from '../logger.ts';
 import { deadLetter, errorReply } from './dead-letter.ts';
 import type { InstanceStore } from './instance-store.ts';
-import type { Mailboxes } from './mailboxes.ts';
 import { metaOf, toOmnivaError } from './messages.ts';
 import { contentTypeOf, encodeReply } from './outbound.ts';
 
@@ -24,15 +23,14 @@ export interface RpcDeps {
   codec: Codec;
   kind: ActorKind;
   store: InstanceStore;
-  mailboxes: Mailboxes;
   log: Logger;
   now: () => number;
 }
 
 /**
  * Serves `omniva.<site>.rpc.<actor>.<verb>` in a queue group. Work-bound actors answer
- * from their latest stored state, in order with their work; request/reply-only actors
- * answer from an in-memory instance. Answers are not persisted.
+ * from their latest stored state; request/reply-only actors answer from an in-memory
+ * instance. Answers are never persisted.
  */
 export function serveRpc(d: RpcDeps): Subscription {
   return d.nc.subscribe(subjects.rpcAll(d.site, d.kind.name), {
@@ -79,9 +77,7 @@ async function onRequest(d: RpcDeps, msg: Msg): Promise<void> {
     return;
   }
   const key = d.kind.key?.(env) ?? 'main';
-  const reply = d.kind.work
-    ? await d.mailboxes.run(key, () => answer(d, key, verb, env))
-    : await answer(d, key, verb, env);
+  const reply = await answer(d, key, verb, env);
   if (OmnivaError.is(reply)) {
     respondError(reply);
     return;
@@ -96,9 +92,10 @@ async function answer(
   verb: string,
   env: Envelope,
 ): Promise<Envelope | OmnivaError> {
+  // Work-bound actors answer from their latest stored state through a detached copy, so a
+  // question can never change what their work persists.
+  const inst = d.kind.work ? await d.store.detached(key) : d.store.volatile(key);
   try {
-    if (d.kind.work) await d.store.refresh(key);
-    const inst = d.kind.work ? await d.store.get(key) : d.store.volatile(key);
     const emits = inst.deliver({
       type: `rpc.${verb}`,
       request: env.payload,
@@ -121,7 +118,9 @@ async function answer(
       causation_id: env.msg_id,
     });
   } catch (e) {
-    d.store.evict(key);
+    if (!d.kind.work) d.store.evict(key);
     return toOmnivaError(e);
+  } finally {
+    if (d.kind.work) inst.stop();
   }
 }

@@ -31,6 +31,7 @@ export const FAST_OPTIONS: HostOptions = {
   restart_period_ms: 60_000,
   escalation_pause_ms: 500,
   drain_timeout_ms: 5_000,
+  timer_rescan_ms: 1_000,
 };
 
 export const silentLog = createLogger({ level: process.env.OMNIVA_TEST_LOG ?? 'silent' });
