@@ -19,12 +19,33 @@ export { defineActorKind } from './actor-kind.ts';
 export { SiteClient } from './client.ts';
 export { EffectJournal } from './effects.ts';
 export {
+  EPOCH_BUCKET,
+  type EpochCheck,
+  EpochGuard,
+  type EpochGuardOptions,
+  epochSeenKey,
+  provisionEpochs,
+} from './fencing.ts';
+export {
   ActorHost,
   type HostDeps,
   type HostHooks,
   type HostOptions,
   type HostStats,
 } from './host.ts';
+export {
+  DEFAULT_LEASE_TTL_MS,
+  LEASE_BUCKET,
+  Lease,
+  type LeaseBucketOptions,
+  type LeaseLostReason,
+  type LeaseOptions,
+  type LeaseRecord,
+  type LeaseState,
+  leaseEpoch,
+  leaseKey,
+  provisionLeases,
+} from './lease.ts';
 export { drainOnSignals } from './lifecycle.ts';
 export { createLogger, type Logger, messageLogger } from './logger.ts';
 export {
