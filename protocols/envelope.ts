@@ -4,6 +4,7 @@ import { OmnivaError } from './errors.ts';
 import { validatorFor } from './internal/ajv.ts';
 import { violationsFromAjv } from './internal/violations.ts';
 import { type EnvelopeFields, envelopeSchema } from './schemas/envelope.ts';
+import type { ZenithCommandMeta } from './schemas/zenith-command-meta.ts';
 import {
   checkSchemaVersion,
   formatViolation,
@@ -38,11 +39,12 @@ export interface EnvelopeInput<N extends ContractName> {
   causation_id?: string;
   msg_id?: string;
   now?: Date;
+  command?: ZenithCommandMeta;
 }
 
 /** Builds an envelope at the contract's current version; ids default to random UUIDv4s. */
 export function makeEnvelope<N extends ContractName>(input: EnvelopeInput<N>): Envelope<N> {
-  const { type, actor, causation_id } = input;
+  const { type, actor, causation_id, command } = input;
   return {
     msg_id: input.msg_id ?? randomUUID(),
     type,
@@ -53,6 +55,7 @@ export function makeEnvelope<N extends ContractName>(input: EnvelopeInput<N>): E
     emitted_at: (input.now ?? new Date()).toISOString(),
     ...(actor !== undefined && { actor }),
     ...(causation_id !== undefined && { causation_id }),
+    ...(command !== undefined && { command }),
     payload: input.payload,
   } as Envelope<N>;
 }

@@ -12,6 +12,8 @@ export const HEADERS = {
   schema: 'Omniva-Schema',
   actor: 'Omniva-Actor',
   errorCode: 'Omniva-Error-Code',
+  epoch: 'Omniva-Epoch',
+  stardustId: 'Omniva-Stardust-Id',
   contentType: 'Content-Type',
   msgId: 'Nats-Msg-Id',
 } as const;
@@ -24,6 +26,7 @@ export function envelopeHeaders(envelope: Envelope, codec: Codec): Record<string
     [HEADERS.site]: envelope.site_id,
     [HEADERS.schema]: envelope.schema_version,
     ...(envelope.actor !== undefined && { [HEADERS.actor]: envelope.actor }),
+    ...(envelope.command !== undefined && { [HEADERS.epoch]: String(envelope.command.epoch) }),
     [HEADERS.contentType]: CONTENT_TYPES[codec],
     [HEADERS.msgId]: envelope.msg_id,
   };

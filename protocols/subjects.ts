@@ -51,11 +51,17 @@ function subject(siteId: string, ...rest: string[]): string {
  */
 export const subjects = {
   cmd: (siteId: string, worker: string) => subject(siteId, 'cmd', token('worker', worker)),
+  /** A command for one instance of a worker kind (placement, reroute after a quarantine). */
+  cmdTo: (siteId: string, worker: string, instance: string) =>
+    subject(siteId, 'cmd', token('worker', worker), token('instance', instance)),
   evt: (siteId: string, actor: string, event: string) =>
     subject(siteId, 'evt', token('actor', actor), token('event', event)),
   adv: (siteId: string, module: string, kind: string) =>
     subject(siteId, 'adv', token('module', module), token('kind', kind)),
   stardust: (siteId: string, kind: string) => subject(siteId, 'stardust', token('kind', kind)),
+  /** One ledger packet: `ref` names what it records, so a kind+ref exists at most once. */
+  stardustPacket: (siteId: string, kind: string, ref: string) =>
+    subject(siteId, 'stardust', token('kind', kind), token('ref', ref)),
   dlq: (siteId: string, actor: string) => subject(siteId, 'dlq', token('actor', actor)),
   rpc: (siteId: string, actor: string, verb: string) =>
     subject(siteId, 'rpc', token('actor', actor), token('verb', verb)),
@@ -76,12 +82,12 @@ export const subjects = {
   alertAll: (siteId: string) => subject(siteId, 'alert', '>'),
 } as const;
 
-/** How many tokens follow the kind, and what each names (for error messages). */
+/** The tokens that follow the kind and what each names; `?` marks an optional last token. */
 const SHAPES = {
-  cmd: ['worker'],
+  cmd: ['worker', 'instance?'],
   evt: ['actor', 'event'],
   adv: ['module', 'kind'],
-  stardust: ['kind'],
+  stardust: ['kind', 'ref?'],
   dlq: ['actor'],
   rpc: ['actor', 'verb'],
   ops: ['host', 'direction'],
@@ -106,15 +112,17 @@ export function parseSubject(value: string): ParsedSubject {
   if (!Object.hasOwn(SHAPES, kind)) {
     throw tokenError('kind', kind, `expected one of ${Object.keys(SHAPES).join(', ')}`);
   }
-  const roles = SHAPES[kind as SubjectKind];
-  if (tokens.length !== roles.length) {
+  const roles: readonly string[] = SHAPES[kind as SubjectKind];
+  const required = roles.filter((r) => !r.endsWith('?')).length;
+  if (tokens.length < required || tokens.length > roles.length) {
+    const expected = required === roles.length ? `${required}` : `${required} or ${roles.length}`;
     throw new OmnivaError(
       'OMNIVA_ERR_SUBJECT_TOKEN',
-      `subject "${value}" has ${tokens.length} tokens after "${kind}"; expected ${roles.length} (${roles.join('.')})`,
+      `subject "${value}" has ${tokens.length} tokens after "${kind}"; expected ${expected} (${roles.join('.')})`,
       { subject: value },
     );
   }
-  for (const [i, t] of tokens.entries()) token(roles[i] ?? 'token', t);
+  for (const [i, t] of tokens.entries()) token((roles[i] ?? 'token').replace('?', ''), t);
   if (kind === 'ops' && tokens[1] !== 'cmd' && tokens[1] !== 'result') {
     throw tokenError('direction', tokens[1], 'expected cmd or result');
   }

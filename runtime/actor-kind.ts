@@ -1,5 +1,10 @@
 import type { AnyStateMachine } from 'xstate';
-import type { ContractName, ContractType, Envelope } from '../protocols/index.ts';
+import type {
+  ContractName,
+  ContractType,
+  Envelope,
+  ZenithCommandMeta,
+} from '../protocols/index.ts';
 
 /**
  * The contract between a pure machine and the runtime that hosts it.
@@ -17,6 +22,10 @@ export interface MessageMeta {
   _meta_parents: string[];
   emitted_at: string;
   actor?: string;
+  /** The Stardust packet that recorded this message, when its publisher recorded it. */
+  stardust_id?: string;
+  /** Zenith's authority stamp, on commands. */
+  command?: ZenithCommandMeta;
 }
 
 /** A validated message delivered to the machine: `type` is the contract name. */
@@ -54,6 +63,20 @@ export type PublishEmit = {
   /** Stardust packet ids this message derives from. */
   parents?: string[];
 };
+/**
+ * Issue a command to a worker (Zenith only: the host must hold the site's lease). The runtime
+ * stamps the lease epoch; `evidence` names the Stardust packets the decision was based on.
+ */
+export type CommandEmit = {
+  type: 'omniva.command';
+  worker: string;
+  /** One instance of the worker kind; omitted, any instance may take it. */
+  instance?: string;
+  contract: ContractName;
+  payload: unknown;
+  evidence: string[];
+  rollback: { action: string; notes: string };
+};
 /** Ask the runtime to run a named effect; the result comes back as effect.done / effect.failed. */
 export type EffectEmit = { type: 'omniva.effect'; id: string; name: string; input: unknown };
 /** Arm (or re-arm) a timer at an absolute time; it survives restarts. */
@@ -67,7 +90,13 @@ export type TimerCancelEmit = { type: 'omniva.timer.cancel'; id: string };
 /** The answer to an rpc event. */
 export type ReplyEmit = { type: 'omniva.reply'; contract: ContractName; payload: unknown };
 
-export type RuntimeEmit = PublishEmit | EffectEmit | TimerSetEmit | TimerCancelEmit | ReplyEmit;
+export type RuntimeEmit =
+  | PublishEmit
+  | CommandEmit
+  | EffectEmit
+  | TimerSetEmit
+  | TimerCancelEmit
+  | ReplyEmit;
 
 /** Context handed to an effect: the key lets it make its own side effect idempotent. */
 export interface EffectContext {
@@ -81,6 +110,8 @@ export type EffectHandler = (input: unknown, ctx: EffectContext) => Promise<unkn
 export interface WorkBinding {
   /** Stream holding the subjects below. */
   stream: string;
+  /** Durable consumer name; defaults to the kind's name. */
+  durable?: string;
   /** Subject filter for this actor's durable consumer, e.g. subjects.cmd(site, 'editor'). */
   filter: (site: string) => string;
 }

@@ -238,20 +238,19 @@ export class ActorHost {
     // No consumer-level `backoff`: JetStream would use it instead of ack_wait as the deadline
     // of each delivery, redelivering a message that is still being worked on. Retries are
     // delayed by explicit naks instead.
+    const durable = work.durable ?? this.kind.name;
     const config = {
-      durable_name: this.kind.name,
+      durable_name: durable,
       filter_subject: work.filter(this.#d.site),
       ack_policy: AckPolicy.Explicit,
       ack_wait: ns(o.ack_wait_ms),
       max_deliver: o.max_deliver,
       max_ack_pending: o.max_in_flight * 4,
     };
-    const exists = await this.#jsm.consumers
-      .info(work.stream, this.kind.name)
-      .catch(() => undefined);
-    if (exists) await this.#jsm.consumers.update(work.stream, this.kind.name, config);
+    const exists = await this.#jsm.consumers.info(work.stream, durable).catch(() => undefined);
+    if (exists) await this.#jsm.consumers.update(work.stream, durable, config);
     else await this.#jsm.consumers.add(work.stream, config);
-    const consumer = await this.#js.consumers.get(work.stream, this.kind.name);
+    const consumer = await this.#js.consumers.get(work.stream, durable);
     const messages = await consumer.consume({ max_messages: o.max_in_flight });
     this.#messages = messages;
     this.#consumeLoop = (async () => {

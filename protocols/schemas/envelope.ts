@@ -1,5 +1,6 @@
 import type { FromSchema } from 'json-schema-to-ts';
 import { SEMVER_PATTERN, SITE_ID_PATTERN, TOKEN_PATTERN } from '../patterns.ts';
+import type { zenithCommandMetaSchema } from './zenith-command-meta.ts';
 
 /**
  * The wire envelope around every contract payload. `type` is only shape-checked here: whether
@@ -26,6 +27,10 @@ export const envelopeSchema = {
       format: 'uuid-v4',
       description: 'msg_id of the message that caused this one.',
     },
+    command: {
+      $ref: 'ZenithCommandMeta.json',
+      description: "Zenith's authority stamp; present on commands (omniva.<site>.cmd.>).",
+    },
     payload: { type: 'object' },
   },
   additionalProperties: false,
@@ -33,5 +38,5 @@ export const envelopeSchema = {
 
 export type EnvelopeFields = FromSchema<
   typeof envelopeSchema,
-  { keepDefaultedPropertiesOptional: true }
+  { keepDefaultedPropertiesOptional: true; references: [typeof zenithCommandMetaSchema] }
 >;

@@ -4,6 +4,7 @@ import { emptyRecord, type InstanceRecord } from './record.ts';
 
 const RUNTIME_EMITS = new Set([
   'omniva.publish',
+  'omniva.command',
   'omniva.effect',
   'omniva.timer.set',
   'omniva.timer.cancel',

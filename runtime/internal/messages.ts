@@ -2,7 +2,7 @@ import { type Envelope, OmnivaError } from '../../protocols/index.ts';
 import type { MessageMeta } from '../actor-kind.ts';
 import { ActorFailure } from './instance.ts';
 
-export function metaOf(env: Envelope): MessageMeta {
+export function metaOf(env: Envelope, stardustId?: string): MessageMeta {
   return {
     msg_id: env.msg_id,
     trace_id: env.trace_id,
@@ -10,6 +10,8 @@ export function metaOf(env: Envelope): MessageMeta {
     _meta_parents: env._meta_parents ?? [],
     emitted_at: env.emitted_at,
     ...(env.actor ? { actor: env.actor } : {}),
+    ...(stardustId ? { stardust_id: stardustId } : {}),
+    ...(env.command ? { command: env.command } : {}),
   };
 }
 

@@ -26,6 +26,14 @@ export interface StepInput {
   journal: EffectJournal;
   signal: AbortSignal;
   now: () => number;
+  /** Present on a host allowed to issue commands (Zenith holding the lease). */
+  authority?: Authority;
+}
+
+/** What stamps commands: the current lease epoch (undefined when not the leader). */
+export interface Authority {
+  issuer: string;
+  epoch(): number | undefined;
 }
 
 export interface StepOutcome {
@@ -85,6 +93,40 @@ export async function runStep(input: StepInput): Promise<StepOutcome> {
           now: new Date(input.now()),
         });
         outbox.push({ cause: input.cause, subject: subjectFor(site, actor, e), envelope });
+        break;
+      }
+      case 'omniva.command': {
+        checkEmit(e.contract, e.payload, actor);
+        const epoch = input.authority?.epoch();
+        if (!input.authority || epoch === undefined) {
+          throw new OmnivaError(
+            'OMNIVA_ERR_NOT_LEADER',
+            `${actor} issued a ${e.contract} command without holding the site's Zenith lease`,
+          );
+        }
+        const command = {
+          epoch,
+          issued_by: input.authority.issuer,
+          evidence: e.evidence,
+          rollback: e.rollback,
+        };
+        checkEmit('ZenithCommandMeta', command, actor);
+        const envelope: Envelope = makeEnvelope({
+          type: e.contract,
+          site_id: site,
+          payload: e.payload as Record<string, unknown>,
+          trace_id: input.trace_id,
+          _meta_parents: e.evidence,
+          actor,
+          ...(input.causationId ? { causation_id: input.causationId } : {}),
+          msg_id: deriveMsgId(input.cause, outbox.length),
+          now: new Date(input.now()),
+          command,
+        });
+        const subject = e.instance
+          ? subjects.cmdTo(site, e.worker, e.instance)
+          : subjects.cmd(site, e.worker);
+        outbox.push({ cause: input.cause, subject, envelope });
         break;
       }
       case 'omniva.effect': {

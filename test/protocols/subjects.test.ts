@@ -151,8 +151,23 @@ test('parseSubject - refuses foreign, malformed and wildcard subjects', () => {
     'expected cmd or result',
   );
   assert.match(
+    tokenError(() => parseSubject('omniva.site-a.cmd.a.b.c')),
+    'expected 1 or 2 (worker.instance?)',
+  );
+  assert.match(
     tokenError(() => parseSubject('omniva.site-a.cmd..x')),
-    'expected 1',
+    'invalid worker subject token',
+  );
+});
+
+test('subjects - directed commands and ledger packets carry an optional last token', () => {
+  assert.is(subjects.cmdTo('site-a', 'editor', 'gpu-1'), 'omniva.site-a.cmd.editor.gpu-1');
+  assert.equal(parseSubject('omniva.site-a.cmd.editor.gpu-1').tokens, ['editor', 'gpu-1']);
+  assert.is(subjects.stardustPacket('site-a', 'event', 'abc'), 'omniva.site-a.stardust.event.abc');
+  assert.equal(parseSubject('omniva.site-a.stardust.event.abc').tokens, ['event', 'abc']);
+  assert.match(
+    tokenError(() => subjects.cmdTo('site-a', 'editor', 'a.b')),
+    'invalid instance subject token',
   );
 });
 
