@@ -13,6 +13,7 @@ import {
   type Codec,
   decode,
   type Envelope,
+  HEADERS,
   makeEnvelope,
   OmnivaError,
   subjects,
@@ -20,6 +21,7 @@ import {
 } from '../protocols/index.ts';
 import type { ActorKind } from './actor-kind.ts';
 import { EffectJournal } from './effects.ts';
+import type { EpochGuard } from './fencing.ts';
 import { deadLetter } from './internal/dead-letter.ts';
 import type { Instance } from './internal/instance.ts';
 import { InstanceStore, type PendingWrite } from './internal/instance-store.ts';
@@ -28,7 +30,7 @@ import { metaOf, toOmnivaError } from './internal/messages.ts';
 import { contentTypeOf, encodeEnvelope } from './internal/outbound.ts';
 import { seenIds } from './internal/record.ts';
 import { serveRpc } from './internal/rpc-binding.ts';
-import { runStep } from './internal/step.ts';
+import { type Authority, runStep } from './internal/step.ts';
 import { RestartBudget } from './internal/supervisor.ts';
 import type { Logger } from './logger.ts';
 import { BUCKETS } from './provision.ts';
@@ -62,6 +64,10 @@ export interface HostDeps {
   options: HostOptions;
   hooks?: HostHooks;
   now?: () => number;
+  /** Lets the kind issue commands: Zenith's lease epoch and instance id. */
+  authority?: Authority;
+  /** Refuses commands from a deposed Zenith (design §5); commands must then carry a stamp. */
+  fencing?: EpochGuard;
 }
 
 /** Counters since the host started. */
@@ -277,6 +283,9 @@ export class ActorHost {
       await this.#reject(m, v.error, doc);
       return;
     }
+    if (this.#d.fencing && m.subject.startsWith(`omniva.${this.#d.site}.cmd.`)) {
+      if (!(await this.#fenced(m, v.envelope))) return;
+    }
     let key: string;
     try {
       key = this.kind.key?.(v.envelope) ?? 'main';
@@ -290,6 +299,24 @@ export class ActorHost {
       return;
     }
     this.#enqueue(key, { kind: 'msg', m, env: v.envelope });
+  }
+
+  /** True when the command's epoch is current; otherwise the command is refused with its reason. */
+  async #fenced(m: JsMsg, env: Envelope): Promise<boolean> {
+    const guard = this.#d.fencing as EpochGuard;
+    if (!env.command) {
+      const reason = "a command without Zenith's authority stamp (epoch) is refused";
+      await this.#reject(m, new OmnivaError('OMNIVA_ERR_STALE_EPOCH', reason), env);
+      return false;
+    }
+    try {
+      const check = await guard.check(env.command.epoch);
+      if (check.ok) return true;
+      await this.#reject(m, check.error, env);
+    } catch (e) {
+      await this.#retryLater(m, this.#backoff(m.info.deliveryCount), toOmnivaError(e).message, env);
+    }
+    return false;
   }
 
   /** Naks with a delay, or dead-letters when this was the last delivery JetStream will make. */
@@ -428,7 +455,13 @@ export class ActorHost {
     let trace_id: string;
     if (item.kind === 'msg') {
       const { env } = item;
-      event = { type: env.type, payload: env.payload, meta: metaOf(env), now: this.#now() };
+      const stardustId = item.m.headers?.get(HEADERS.stardustId) || undefined;
+      event = {
+        type: env.type,
+        payload: env.payload,
+        meta: metaOf(env, stardustId),
+        now: this.#now(),
+      };
       trace_id = env.trace_id;
     } else {
       const t = write.timers[item.id];
@@ -448,6 +481,7 @@ export class ActorHost {
       journal: this.#journal,
       signal: this.#abort.signal,
       now: this.#now,
+      ...(this.#d.authority ? { authority: this.#d.authority } : {}),
     });
     write.machine = inst.persisted();
     write.timers = outcome.timers;

@@ -12,6 +12,7 @@ import {
   ActorHost,
   type ActorKind,
   createLogger,
+  type HostDeps,
   type HostHooks,
   type HostOptions,
   provisionSite,
@@ -51,6 +52,8 @@ export async function startHost(
   kind: ActorKind,
   extra: {
     hooks?: HostHooks;
+    authority?: HostDeps['authority'];
+    fencing?: HostDeps['fencing'];
     options?: Partial<HostOptions>;
     codec?: Codec;
     hostId?: string;
@@ -66,6 +69,8 @@ export async function startHost(
       log: silentLog,
       options: { ...FAST_OPTIONS, ...extra.options },
       ...(extra.hooks ? { hooks: extra.hooks } : {}),
+      ...(extra.authority ? { authority: extra.authority } : {}),
+      ...(extra.fencing ? { fencing: extra.fencing } : {}),
     },
     kind,
   );
