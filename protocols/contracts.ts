@@ -18,10 +18,17 @@ import { type SampleTask, sampleTaskSchema } from './schemas/sample-task.ts';
 import { type SampleTaskDone, sampleTaskDoneSchema } from './schemas/sample-task-done.ts';
 import { type ScheduleTask, scheduleTaskSchema } from './schemas/schedule-task.ts';
 import { type ScraperJob, scraperJobRules, scraperJobSchema } from './schemas/scraper-job.ts';
+import {
+  type StardustInconsistency,
+  type StardustPacket,
+  stardustInconsistencySchema,
+  stardustPacketSchema,
+} from './schemas/stardust-packet.ts';
 import { type StatusQuery, statusQuerySchema } from './schemas/status-query.ts';
 import { type StatusReply, statusReplySchema } from './schemas/status-reply.ts';
 import { type UploadJob, uploadJobSchema } from './schemas/upload-job.ts';
 import { type WorkerStatus, workerStatusSchema } from './schemas/worker-status.ts';
+import { type ZenithCommandMeta, zenithCommandMetaSchema } from './schemas/zenith-command-meta.ts';
 import type { Violation } from './validate.ts';
 
 /** Name → derived TS type; the types themselves come from the schemas. */
@@ -42,6 +49,9 @@ interface ContractTypes {
   StatusReply: StatusReply;
   EchoRequest: EchoRequest;
   EchoReply: EchoReply;
+  StardustPacket: StardustPacket;
+  StardustInconsistency: StardustInconsistency;
+  ZenithCommandMeta: ZenithCommandMeta;
 }
 
 export type ContractName = keyof ContractTypes;
@@ -90,6 +100,9 @@ export const CONTRACTS: { readonly [N in ContractName]: Contract<N> } = {
   StatusReply: contract('StatusReply', statusReplySchema),
   EchoRequest: contract('EchoRequest', echoRequestSchema),
   EchoReply: contract('EchoReply', echoReplySchema),
+  StardustPacket: contract('StardustPacket', stardustPacketSchema),
+  StardustInconsistency: contract('StardustInconsistency', stardustInconsistencySchema),
+  ZenithCommandMeta: contract('ZenithCommandMeta', zenithCommandMetaSchema),
 };
 
 export function listContracts(): ContractName[] {

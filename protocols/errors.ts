@@ -55,6 +55,38 @@ export const ERRORS = {
   OMNIVA_ERR_NATS_SERVER_START: { retryable: false, description: 'nats-server failed to start' },
   OMNIVA_ERR_CONFIG_INVALID: { retryable: false, description: 'configuration is invalid' },
   OMNIVA_ERR_TIMEOUT: { retryable: true, description: 'operation timed out' },
+  OMNIVA_ERR_STALE_EPOCH: {
+    retryable: false,
+    description: 'command carries a lease epoch older than the newest the receiver has seen',
+  },
+  OMNIVA_ERR_NOT_LEADER: {
+    retryable: false,
+    description: 'this instance does not hold the lease (never acquired, lost or expired)',
+  },
+  OMNIVA_ERR_FENCING_UNAVAILABLE: {
+    retryable: true,
+    description: 'the newest seen epoch could not be read or recorded',
+  },
+  OMNIVA_ERR_STARDUST_INVALID: {
+    retryable: false,
+    description: 'a Stardust packet does not conform to its schema or is too large',
+  },
+  OMNIVA_ERR_STARDUST_UNKNOWN_PARENT: {
+    retryable: false,
+    description: 'a Stardust packet names parents the ledger does not hold',
+  },
+  OMNIVA_ERR_STARDUST_CONFLICT: {
+    retryable: true,
+    description: 'a Stardust append kept losing the race for the chain head to other writers',
+  },
+  OMNIVA_ERR_STARDUST_CORRUPT: {
+    retryable: false,
+    description: 'the ledger holds a message that is not a valid packet, or the chain is broken',
+  },
+  OMNIVA_ERR_STARDUST_UNAVAILABLE: {
+    retryable: true,
+    description: 'the ledger stream could not be reached or the ledger is closed',
+  },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -42,6 +42,14 @@ export { type SampleTask, sampleTaskSchema } from './schemas/sample-task.ts';
 export { type SampleTaskDone, sampleTaskDoneSchema } from './schemas/sample-task-done.ts';
 export { type ScheduleTask, scheduleTaskSchema } from './schemas/schedule-task.ts';
 export { type ScraperJob, scraperJobSchema } from './schemas/scraper-job.ts';
+export {
+  STARDUST_ID_PATTERN,
+  STARDUST_KIND_PATTERN,
+  type StardustInconsistency,
+  type StardustPacket,
+  stardustInconsistencySchema,
+  stardustPacketSchema,
+} from './schemas/stardust-packet.ts';
 export { type StatusQuery, statusQuerySchema } from './schemas/status-query.ts';
 export { type StatusReply, statusReplySchema } from './schemas/status-reply.ts';
 export { type UploadJob, uploadJobSchema } from './schemas/upload-job.ts';
@@ -51,6 +59,10 @@ export {
   type WorkerStatus,
   workerStatusSchema,
 } from './schemas/worker-status.ts';
+export {
+  type ZenithCommandMeta,
+  zenithCommandMetaSchema,
+} from './schemas/zenith-command-meta.ts';
 export { type ParsedSubject, parseSubject, type SubjectKind, subjects } from './subjects.ts';
 export {
   type ContractResult,

@@ -29,11 +29,13 @@ import { Mailboxes } from './internal/mailboxes.ts';
 import { metaOf, toOmnivaError } from './internal/messages.ts';
 import { contentTypeOf, encodeEnvelope } from './internal/outbound.ts';
 import { seenIds } from './internal/record.ts';
+import { Recorder } from './internal/recorder.ts';
 import { serveRpc } from './internal/rpc-binding.ts';
 import { type Authority, runStep } from './internal/step.ts';
 import { RestartBudget } from './internal/supervisor.ts';
 import type { Logger } from './logger.ts';
 import { BUCKETS } from './provision.ts';
+import type { Ledger } from './stardust/index.ts';
 
 /** The runtime section of the configuration, as the host needs it. */
 export interface HostOptions {
@@ -68,6 +70,8 @@ export interface HostDeps {
   authority?: Authority;
   /** Refuses commands from a deposed Zenith (design §5); commands must then carry a stamp. */
   fencing?: EpochGuard;
+  /** The site's Stardust ledger: every message the actor publishes is recorded there first. */
+  ledger?: Ledger;
 }
 
 /** Counters since the host started. */
@@ -109,6 +113,7 @@ export class ActorHost {
   readonly #pending = new Map<string, WorkItem[]>();
   readonly #timers = new Map<string, { at: number; handle: NodeJS.Timeout }>();
   readonly #budget: RestartBudget;
+  readonly #recorder: Recorder;
   readonly #abort = new AbortController();
   readonly #stats: HostStats = {
     processed: 0,
@@ -139,6 +144,7 @@ export class ActorHost {
     this.#log = deps.log.child({ ...site, actor: kind.name });
     const o = deps.options;
     this.#budget = new RestartBudget(o.restart_intensity, o.restart_period_ms);
+    this.#recorder = new Recorder(deps.ledger, kind.name);
   }
 
   get state(): string {
@@ -166,6 +172,7 @@ export class ActorHost {
       horizonMs,
       this.#log,
       this.#now,
+      this.#recorder,
     );
     this.#journal = new EffectJournal(await new Kvm(nc).open(BUCKETS.effects), this.#d.site);
     if (this.kind.work) await this.#startWork();
@@ -453,9 +460,10 @@ export class ActorHost {
   async #step(inst: Instance, item: WorkItem, write: PendingWrite): Promise<boolean> {
     let event: { type: string; [field: string]: unknown };
     let trace_id: string;
+    let stardustId: string | undefined;
     if (item.kind === 'msg') {
       const { env } = item;
-      const stardustId = item.m.headers?.get(HEADERS.stardustId) || undefined;
+      stardustId = item.m.headers?.get(HEADERS.stardustId) || undefined;
       event = {
         type: env.type,
         payload: env.payload,
@@ -475,6 +483,7 @@ export class ActorHost {
       event,
       cause: causeOf(item),
       ...(item.kind === 'msg' ? { causationId: item.env.msg_id } : {}),
+      ...(stardustId ? { causedBy: stardustId } : {}),
       site: this.#d.site,
       trace_id,
       timers: write.timers,
@@ -566,8 +575,11 @@ export class ActorHost {
         at: new Date(this.#now()).toISOString(),
       },
     });
-    const { data, headers } = encodeEnvelope(envelope, this.#d.codec);
-    await this.#js.publish(subjects.alert(this.#d.site, 'actor_escalation'), data, {
+    const subject = subjects.alert(this.#d.site, 'actor_escalation');
+    const stardustId = await this.#recorder.record(subject, envelope);
+    const extra: Record<string, string> = stardustId ? { [HEADERS.stardustId]: stardustId } : {};
+    const { data, headers } = encodeEnvelope(envelope, this.#d.codec, extra);
+    await this.#js.publish(subject, data, {
       headers,
       msgID: envelope.msg_id,
     });
@@ -588,6 +600,7 @@ export class ActorHost {
       doc,
       now: this.#now,
       dedupeKey: `dlq.${m.info.stream}.${m.info.streamSequence}`,
+      recorder: this.#recorder,
     });
     this.#stats.dead_lettered++;
     m.term(`${err.code}: ${err.message}`.slice(0, 200));

@@ -64,3 +64,4 @@ export {
   siteStreams,
 } from './provision.ts';
 export { openSite, type SiteConnection, type SiteNatsOptions, type SiteOptions } from './site.ts';
+export * from './stardust/index.ts';

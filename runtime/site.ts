@@ -4,6 +4,7 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from './logger.ts';
 import { type EmbeddedServer, startNatsServer } from './nats-server.ts';
 import { provisionSite } from './provision.ts';
+import { type Ledger, openLedger } from './stardust/index.ts';
 
 /** The nats section of the configuration, as the runtime needs it. */
 export interface SiteNatsOptions {
@@ -29,6 +30,8 @@ export interface SiteOptions {
 
 export interface SiteConnection {
   readonly nc: NatsConnection;
+  /** The site's Stardust ledger, shared by every actor host of this process. */
+  readonly ledger: Ledger;
   /** Present when the runtime started its own server. */
   readonly server: EmbeddedServer | undefined;
   close(): Promise<void>;
@@ -72,10 +75,13 @@ export async function openSite(o: SiteOptions): Promise<SiteConnection> {
     duplicateWindowMs: o.duplicateWindowMs,
     effectsTtlMs: o.effectsTtlMs,
   });
+  const ledger = await openLedger(nc, { site: o.site, replicas: o.replicas ?? 1, log: o.log });
   return {
     nc,
     server,
+    ledger,
     async close() {
+      await ledger.close().catch(() => undefined);
       await nc.drain().catch(() => undefined);
       await server?.stop();
     },

@@ -69,6 +69,7 @@ export async function startHosts(
         codec: b.config.codec,
         log: b.log,
         options: runtimeSlice(b.config),
+        ledger: b.site.ledger,
       },
       kind,
     );

@@ -10,6 +10,7 @@ import {
   subjects,
 } from '../../protocols/index.ts';
 import { encodeEnvelope } from './outbound.ts';
+import type { Recorder } from './recorder.ts';
 
 export interface DeadLetterInput {
   js: JetStreamClient;
@@ -26,6 +27,8 @@ export interface DeadLetterInput {
   now: () => number;
   /** Stable across redeliveries (e.g. the stream sequence), so a repeated rejection is one entry. */
   dedupeKey?: string;
+  /** Records the dead letter in Stardust before it is published. */
+  recorder?: Recorder;
 }
 
 function field(doc: unknown, name: string): string | undefined {
@@ -65,7 +68,10 @@ export async function deadLetter(i: DeadLetterInput): Promise<void> {
   const { data, headers } = encodeEnvelope(envelope, i.codec, {
     [HEADERS.errorCode]: i.error.code,
   });
-  await i.js.publish(subjects.dlq(i.site, i.actor), data, { headers, msgID: envelope.msg_id });
+  const subject = subjects.dlq(i.site, i.actor);
+  const stardustId = await i.recorder?.record(subject, envelope);
+  if (stardustId) headers.set(HEADERS.stardustId, stardustId);
+  await i.js.publish(subject, data, { headers, msgID: envelope.msg_id });
 }
 
 /** A request/reply error answer: the code in a header, a readable JSON body. */

@@ -1,6 +1,6 @@
 import type { JetStreamClient } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
-import type { Codec } from '../../protocols/index.ts';
+import { type Codec, HEADERS } from '../../protocols/index.ts';
 import type { ActorKind } from '../actor-kind.ts';
 import type { Logger } from '../logger.ts';
 import { Instance } from './instance.ts';
@@ -13,6 +13,7 @@ import {
   recordKey,
   rememberSeen,
 } from './record.ts';
+import type { Recorder } from './recorder.ts';
 import type { StepOutcome } from './step.ts';
 
 /** What a batch of steps changed, written as one record (group commit). */
@@ -40,6 +41,7 @@ export class InstanceStore {
     private readonly dedupeHorizonMs: number,
     private readonly log: Logger,
     private readonly now: () => number,
+    private readonly recorder: Recorder,
   ) {}
 
   /** The cached instance, or one restored from its stored record (or fresh). */
@@ -137,9 +139,22 @@ export class InstanceStore {
   async publishPending(inst: Instance): Promise<void> {
     const entries = inst.record.outbox;
     if (entries.length === 0) return;
+    // Recorded in Stardust first: nothing reaches a consumer that the ledger does not hold.
+    const ids = await Promise.all(
+      entries.map((e) => this.recorder.record(e.subject, e.envelope, e.caused_by)),
+    );
     await Promise.all(
-      entries.map((entry) => {
-        const { data, headers } = encodeEnvelope(entry.envelope, this.codec);
+      entries.map((entry, i) => {
+        const stardustId = ids[i];
+        const extra: Record<string, string> = stardustId ? { [HEADERS.stardustId]: stardustId } : {};
+        const { data, headers } = encodeEnvelope(entry.envelope, this.codec, extra);
+        if (stardustId && this.log.isLevelEnabled('debug')) {
+          const { trace_id, msg_id } = entry.envelope;
+          this.log.debug(
+            { trace_id, msg_id, stardust_id: stardustId, subject: entry.subject },
+            'message published',
+          );
+        }
         return this.js.publish(entry.subject, data, { headers, msgID: entry.envelope.msg_id });
       }),
     );

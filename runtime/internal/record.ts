@@ -6,6 +6,8 @@ export interface OutboxEntry {
   cause: string;
   subject: string;
   envelope: Envelope;
+  /** Stardust id of the message that caused it (a parent of its packet). */
+  caused_by?: string;
 }
 
 export interface TimerEntry {

@@ -19,6 +19,8 @@ export interface StepInput {
   cause: string;
   /** msg_id of the input message, when the step was caused by one (not by a timer). */
   causationId?: string;
+  /** Stardust id of the input message, when its publisher recorded it. */
+  causedBy?: string;
   site: string;
   trace_id: string;
   /** Armed timers before this step (the step may set or cancel some). */
@@ -63,6 +65,8 @@ function checkEmit(contract: ContractName, payload: unknown, actor: string): voi
   }
 }
 
+const causedBy = (input: StepInput) => (input.causedBy ? { caused_by: input.causedBy } : {});
+
 /**
  * Delivers one event and everything it leads to: effects are run through the journal
  * and their results delivered back until the machine is quiet. Nothing is persisted
@@ -92,7 +96,12 @@ export async function runStep(input: StepInput): Promise<StepOutcome> {
           msg_id: deriveMsgId(input.cause, outbox.length),
           now: new Date(input.now()),
         });
-        outbox.push({ cause: input.cause, subject: subjectFor(site, actor, e), envelope });
+        outbox.push({
+          cause: input.cause,
+          subject: subjectFor(site, actor, e),
+          envelope,
+          ...causedBy(input),
+        });
         break;
       }
       case 'omniva.command': {
@@ -126,7 +135,7 @@ export async function runStep(input: StepInput): Promise<StepOutcome> {
         const subject = e.instance
           ? subjects.cmdTo(site, e.worker, e.instance)
           : subjects.cmd(site, e.worker);
-        outbox.push({ cause: input.cause, subject, envelope });
+        outbox.push({ cause: input.cause, subject, envelope, ...causedBy(input) });
         break;
       }
       case 'omniva.effect': {

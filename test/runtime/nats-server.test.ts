@@ -129,12 +129,24 @@ test('nats-server - an external server with user/password is reached through nat
     extraConfig: 'authorization { user: "omniva", password: "s3cret" }',
   });
   const log = createLogger({ level: 'silent' });
-  const base = { site: 'ext', dataDir: dir, duplicateWindowMs: 120_000, effectsTtlMs: 3_600_000, log };
+  const base = {
+    site: 'ext',
+    dataDir: dir,
+    duplicateWindowMs: 120_000,
+    effectsTtlMs: 3_600_000,
+    log,
+  };
   try {
-    const site = await openSite({ ...base, nats: { ...siteNats, url: server.url, user: 'omniva', pass: 's3cret' } });
+    const site = await openSite({
+      ...base,
+      nats: { ...siteNats, url: server.url, user: 'omniva', pass: 's3cret' },
+    });
     assert.equal(site.server, undefined, 'no embedded server when a URL is given');
     await site.close();
-    const refused = await openSite({ ...base, nats: { ...siteNats, url: server.url, user: 'omniva', pass: 'wrong' } }).then(
+    const refused = await openSite({
+      ...base,
+      nats: { ...siteNats, url: server.url, user: 'omniva', pass: 'wrong' },
+    }).then(
       (s) => s.close().then(() => 'connected'),
       (e: Error) => e.message,
     );

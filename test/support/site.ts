@@ -54,6 +54,7 @@ export async function startHost(
     hooks?: HostHooks;
     authority?: HostDeps['authority'];
     fencing?: HostDeps['fencing'];
+    ledger?: HostDeps['ledger'];
     options?: Partial<HostOptions>;
     codec?: Codec;
     hostId?: string;
@@ -71,6 +72,7 @@ export async function startHost(
       ...(extra.hooks ? { hooks: extra.hooks } : {}),
       ...(extra.authority ? { authority: extra.authority } : {}),
       ...(extra.fencing ? { fencing: extra.fencing } : {}),
+      ...(extra.ledger ? { ledger: extra.ledger } : {}),
     },
     kind,
   );
