@@ -9,6 +9,16 @@ import {
   clipCandidateRules,
   clipCandidateSchema,
 } from './schemas/clip-candidate.ts';
+import {
+  type Arbitration,
+  arbitrationSchema,
+  type InstanceReadiness,
+  instanceReadinessSchema,
+  type RecoveryPlan,
+  recoveryPlanSchema,
+  type WorkRequest,
+  workRequestSchema,
+} from './schemas/control.ts';
 import { type DeadLetter, deadLetterSchema } from './schemas/dead-letter.ts';
 import { type EchoReply, echoReplySchema } from './schemas/echo-reply.ts';
 import { type EchoRequest, echoRequestSchema } from './schemas/echo-request.ts';
@@ -52,6 +62,10 @@ interface ContractTypes {
   StardustPacket: StardustPacket;
   StardustInconsistency: StardustInconsistency;
   ZenithCommandMeta: ZenithCommandMeta;
+  WorkRequest: WorkRequest;
+  RecoveryPlan: RecoveryPlan;
+  InstanceReadiness: InstanceReadiness;
+  Arbitration: Arbitration;
 }
 
 export type ContractName = keyof ContractTypes;
@@ -103,6 +117,10 @@ export const CONTRACTS: { readonly [N in ContractName]: Contract<N> } = {
   StardustPacket: contract('StardustPacket', stardustPacketSchema),
   StardustInconsistency: contract('StardustInconsistency', stardustInconsistencySchema),
   ZenithCommandMeta: contract('ZenithCommandMeta', zenithCommandMetaSchema),
+  WorkRequest: contract('WorkRequest', workRequestSchema),
+  RecoveryPlan: contract('RecoveryPlan', recoveryPlanSchema),
+  InstanceReadiness: contract('InstanceReadiness', instanceReadinessSchema),
+  Arbitration: contract('Arbitration', arbitrationSchema),
 };
 
 export function listContracts(): ContractName[] {

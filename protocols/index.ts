@@ -32,6 +32,16 @@ export { SEMVER_PATTERN, SITE_ID_PATTERN, TOKEN_PATTERN } from './patterns.ts';
 export { type ActorEscalation, actorEscalationSchema } from './schemas/actor-escalation.ts';
 export { type AnalysisResult, analysisResultSchema } from './schemas/analysis-result.ts';
 export { type ClipCandidate, clipCandidateSchema } from './schemas/clip-candidate.ts';
+export {
+  type Arbitration,
+  arbitrationSchema,
+  type InstanceReadiness,
+  instanceReadinessSchema,
+  type RecoveryPlan,
+  recoveryPlanSchema,
+  type WorkRequest,
+  workRequestSchema,
+} from './schemas/control.ts';
 export { type DeadLetter, deadLetterSchema } from './schemas/dead-letter.ts';
 export { type EchoReply, echoReplySchema } from './schemas/echo-reply.ts';
 export { type EchoRequest, echoRequestSchema } from './schemas/echo-request.ts';

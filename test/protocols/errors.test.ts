@@ -9,7 +9,10 @@ test('errors - retryable defaults come from the table', () => {
   assert.equal(retryable.sort(), [
     'OMNIVA_ERR_ACTOR_FAILED',
     'OMNIVA_ERR_EFFECT_FAILED',
+    'OMNIVA_ERR_FENCING_UNAVAILABLE',
     'OMNIVA_ERR_SNAPSHOT_CONFLICT',
+    'OMNIVA_ERR_STARDUST_CONFLICT',
+    'OMNIVA_ERR_STARDUST_UNAVAILABLE',
     'OMNIVA_ERR_TIMEOUT',
   ]);
 });
@@ -42,7 +45,10 @@ test('errors - OmnivaError.is checks the class and optionally the code', () => {
 });
 
 test('errors - every code is stable, prefixed and described', () => {
-  assert.is(ERROR_CODES.length, 17);
+  assert.is(new Set(ERROR_CODES).size, ERROR_CODES.length);
+  for (const used of ['OMNIVA_ERR_DECODE', 'OMNIVA_ERR_STALE_EPOCH', 'OMNIVA_ERR_STARDUST_INVALID']) {
+    assert.ok(isErrorCode(used), `${used} is in the table`);
+  }
   for (const code of ERROR_CODES) {
     assert.match(code, /^OMNIVA_ERR_[A-Z_]+$/);
     assert.ok(ERRORS[code].description.length > 0);

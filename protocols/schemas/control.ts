@@ -1,0 +1,148 @@
+import type { FromSchema } from 'json-schema-to-ts';
+import { TOKEN_PATTERN } from '../patterns.ts';
+
+/**
+ * Messages of the control spine (design §5, spec §4.2 and §4.9): what asks Zenith for work,
+ * what Eclipse advises after a failure, and how Zenith records each arbitration.
+ */
+
+const $schema = 'https://json-schema.org/draft/2020-12/schema';
+const token = { type: 'string', pattern: TOKEN_PATTERN, maxLength: 128 } as const;
+
+/** Advice asking Zenith to run one operational command (published on adv.<module>.work_request). */
+export const workRequestSchema = {
+  $schema,
+  $id: 'https://omniva.dev/schemas/WorkRequest.json',
+  title: 'WorkRequest',
+  type: 'object',
+  required: ['request_id', 'job_key', 'worker', 'contract', 'payload', 'requested_by'],
+  properties: {
+    request_id: { type: 'string', format: 'uuid' },
+    job_key: {
+      type: 'string',
+      format: 'uuid',
+      description: 'The job the worker reports on (WorkerStatus.job_id).',
+    },
+    worker: token,
+    contract: { type: 'string', pattern: '^[A-Z][A-Za-z0-9]*$' },
+    payload: { type: 'object' },
+    requested_by: token,
+    priority: { type: 'number', minimum: 0, maximum: 1 },
+  },
+  additionalProperties: false,
+} as const;
+
+/** Eclipse's advice after a worker failure: retry, reroute or abandon, and whether to quarantine. */
+export const recoveryPlanSchema = {
+  $schema,
+  $id: 'https://omniva.dev/schemas/RecoveryPlan.json',
+  title: 'RecoveryPlan',
+  type: 'object',
+  required: [
+    'plan_id',
+    'job_key',
+    'worker',
+    'failed_instance',
+    'error_code',
+    'classification',
+    'action',
+    'attempt',
+    'max_attempts',
+    'delay_ms',
+    'quarantine',
+    'avoid_instances',
+    'remediation',
+  ],
+  properties: {
+    plan_id: { type: 'string', format: 'uuid' },
+    job_key: { type: 'string', format: 'uuid' },
+    worker: token,
+    failed_instance: token,
+    error_code: { type: 'string', maxLength: 64 },
+    classification: { type: 'string', enum: ['transient', 'deterministic'] },
+    action: { type: 'string', enum: ['retry', 'reroute', 'abandon'] },
+    attempt: { type: 'integer', minimum: 1 },
+    max_attempts: { type: 'integer', minimum: 1 },
+    delay_ms: { type: 'integer', minimum: 0 },
+    quarantine: { type: 'boolean' },
+    avoid_instances: { type: 'array', items: token, uniqueItems: true },
+    remediation: { type: 'array', items: { type: 'string', maxLength: 64 } },
+    notes: { type: 'string', maxLength: 1000 },
+  },
+  additionalProperties: false,
+} as const;
+
+/** Eclipse's readiness signal: an instance quarantined, or released after its probation. */
+export const instanceReadinessSchema = {
+  $schema,
+  $id: 'https://omniva.dev/schemas/InstanceReadiness.json',
+  title: 'InstanceReadiness',
+  type: 'object',
+  required: ['worker', 'instance', 'state', 'reason', 'at'],
+  properties: {
+    worker: token,
+    instance: token,
+    state: { type: 'string', enum: ['quarantined', 'released'] },
+    reason: { type: 'string', maxLength: 1000 },
+    at: { type: 'string', format: 'date-time' },
+  },
+  additionalProperties: false,
+} as const;
+
+/** One Zenith decision: which advice won, which lost, and why (every one is a Stardust packet). */
+export const arbitrationSchema = {
+  $schema,
+  $id: 'https://omniva.dev/schemas/Arbitration.json',
+  title: 'Arbitration',
+  type: 'object',
+  required: ['decision', 'job_key', 'accepted', 'rejected', 'reason', 'at'],
+  properties: {
+    decision: {
+      type: 'string',
+      enum: [
+        'issue',
+        'retry',
+        'reroute',
+        'abandon',
+        'quarantine',
+        'release',
+        'resolve',
+        'pause',
+        'resume',
+      ],
+    },
+    job_key: { type: 'string', format: 'uuid' },
+    worker: token,
+    instance: token,
+    accepted: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['module', 'ref'],
+        properties: { module: token, ref: { type: 'string', maxLength: 128 } },
+        additionalProperties: false,
+      },
+    },
+    rejected: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['module', 'ref', 'why'],
+        properties: {
+          module: token,
+          ref: { type: 'string', maxLength: 128 },
+          why: { type: 'string', maxLength: 1000 },
+        },
+        additionalProperties: false,
+      },
+    },
+    reason: { type: 'string', maxLength: 2000 },
+    at: { type: 'string', format: 'date-time' },
+  },
+  additionalProperties: false,
+} as const;
+
+export type WorkRequest = FromSchema<typeof workRequestSchema>;
+export type RecoveryPlan = FromSchema<typeof recoveryPlanSchema>;
+export type InstanceReadiness = FromSchema<typeof instanceReadinessSchema>;
+export type Arbitration = FromSchema<typeof arbitrationSchema>;
