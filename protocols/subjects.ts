@@ -74,6 +74,10 @@ export const subjects = {
   all: (siteId: string) => subject(siteId, '>'),
   cmdAll: (siteId: string) => subject(siteId, 'cmd', '>'),
   evtAll: (siteId: string) => subject(siteId, 'evt', '>'),
+  /** One event name from any actor, e.g. every worker's `status`. */
+  evtAny: (siteId: string, event: string) => subject(siteId, 'evt', '*', token('event', event)),
+  /** One advice kind from any module, e.g. every `work_request`. */
+  advAny: (siteId: string, kind: string) => subject(siteId, 'adv', '*', token('kind', kind)),
   advAll: (siteId: string) => subject(siteId, 'adv', '>'),
   stardustAll: (siteId: string) => subject(siteId, 'stardust', '>'),
   dlqAll: (siteId: string) => subject(siteId, 'dlq', '>'),

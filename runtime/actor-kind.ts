@@ -113,7 +113,7 @@ export interface WorkBinding {
   /** Durable consumer name; defaults to the kind's name. */
   durable?: string;
   /** Subject filter for this actor's durable consumer, e.g. subjects.cmd(site, 'editor'). */
-  filter: (site: string) => string;
+  filter: (site: string) => string | readonly string[];
 }
 
 export interface ActorKind<M extends AnyStateMachine = AnyStateMachine> {

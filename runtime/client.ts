@@ -13,6 +13,8 @@ import {
   subjects,
 } from '../protocols/index.ts';
 import { contentTypeOf, encodeEnvelope, encodeReply } from './internal/outbound.ts';
+import { Recorder } from './internal/recorder.ts';
+import type { Ledger } from './stardust/index.ts';
 
 /**
  * The caller's side of a site: send commands, ask actors, watch events. Used by the
@@ -24,13 +26,40 @@ export class SiteClient {
   readonly codec: Codec;
   readonly #js: JetStreamClient;
   readonly #actor: string;
+  readonly #recorder: Recorder;
 
-  constructor(nc: NatsConnection, site: string, opts: { codec?: Codec; actor?: string } = {}) {
+  constructor(
+    nc: NatsConnection,
+    site: string,
+    opts: { codec?: Codec; actor?: string; ledger?: Ledger } = {},
+  ) {
     this.nc = nc;
     this.site = site;
     this.codec = opts.codec ?? 'msgpack';
     this.#actor = opts.actor ?? 'client';
     this.#js = jetstream(nc);
+    this.#recorder = new Recorder(opts.ledger, this.#actor);
+  }
+
+  /**
+   * Publishes advice on `omniva.<site>.adv.<module>.<kind>` (a request to Zenith, an operator
+   * decision), recorded in Stardust first when the client has a ledger, so whoever acts on it
+   * can cite it as evidence. Returns the envelope and its stardust_id.
+   */
+  async advise<N extends ContractName>(
+    module: string,
+    kind: string,
+    type: N,
+    payload: PayloadInput<N>,
+    opts: { trace_id?: string; _meta_parents?: string[] } = {},
+  ): Promise<{ envelope: Envelope; stardust_id: string | undefined }> {
+    const envelope = makeEnvelope({ type, site_id: this.site, payload, actor: module, ...opts });
+    const subject = subjects.adv(this.site, module, kind);
+    const stardust_id = await this.#recorder.record(subject, envelope);
+    const extra: Record<string, string> = stardust_id ? { [HEADERS.stardustId]: stardust_id } : {};
+    const { data, headers } = encodeEnvelope(envelope, this.codec, extra);
+    await this.#js.publish(subject, data, { headers, msgID: envelope.msg_id });
+    return { envelope, stardust_id };
   }
 
   /** Publishes a command to `omniva.<site>.cmd.<worker>` and waits for the stream's ack. */

@@ -254,7 +254,7 @@ export class ActorHost {
     const durable = work.durable ?? this.kind.name;
     const config = {
       durable_name: durable,
-      filter_subject: work.filter(this.#d.site),
+      ...filterConfig(work.filter(this.#d.site)),
       ack_policy: AckPolicy.Explicit,
       ack_wait: ns(o.ack_wait_ms),
       max_deliver: o.max_deliver,
@@ -642,4 +642,9 @@ export class ActorHost {
       this.#timers.set(tk, { at: t.at, handle });
     }
   }
+}
+
+/** One subject, or several (a consumer's `filter_subjects`, nats-server 2.10+). */
+function filterConfig(f: string | readonly string[]) {
+  return typeof f === 'string' ? { filter_subject: f } : { filter_subjects: [...f] };
 }

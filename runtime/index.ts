@@ -33,6 +33,7 @@ export {
   type HostOptions,
   type HostStats,
 } from './host.ts';
+export { type LeaderHost, type LeaderHostOptions, startLeaderHost } from './leader.ts';
 export {
   DEFAULT_LEASE_TTL_MS,
   LEASE_BUCKET,

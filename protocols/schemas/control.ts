@@ -95,7 +95,7 @@ export const arbitrationSchema = {
   $id: 'https://omniva.dev/schemas/Arbitration.json',
   title: 'Arbitration',
   type: 'object',
-  required: ['decision', 'job_key', 'accepted', 'rejected', 'reason', 'at'],
+  required: ['decision', 'accepted', 'rejected', 'reason', 'at'],
   properties: {
     decision: {
       type: 'string',

@@ -11,13 +11,14 @@ const PACKET_KIND: Record<string, string> = {
 };
 
 /**
- * Top-level `<entity>_id` fields of a payload, as the packet's entity references
+ * Top-level `<entity>_id` (and `<entity>_key`) fields of a payload, as the packet's entity references
  * (video_id → video, clip_id → clip, job_id → job, …): how lineage finds an entity's story.
  */
 export function entitiesOf(payload: Record<string, unknown>): Record<string, string[]> {
   const out: Record<string, string[]> = {};
   for (const [field, value] of Object.entries(payload)) {
-    const m = /^([a-z][a-z_]*)_id$/.exec(field);
+    // `job_key` names the job as `job_id` does: advice and decisions about a job use it.
+    const m = /^([a-z][a-z_]*)_(?:id|key)$/.exec(field);
     if (m?.[1] && typeof value === 'string' && value.length > 0) out[m[1]] = [value];
   }
   return out;

@@ -1,0 +1,290 @@
+// Use Case 2 of the technical spec, worker failure recovery: an editor instance fails with
+// gpu_starvation → Eclipse plans a reroute and quarantines it → Zenith records the
+// arbitration and reassigns the job → the other instance succeeds → Stardust holds the
+// failure, the plan, the retry and the resolution with the right parents.
+import type { NatsConnection } from '@nats-io/transport-node';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { assign, emit, setup } from 'xstate';
+import { DEFAULT_ECLIPSE, eclipseKind, zenithKind } from '../../actors/cognitive/index.ts';
+import { type StardustPacket, subjects, type WorkerErrorCode } from '../../protocols/index.ts';
+import {
+  ActorHost,
+  createLogger,
+  defineActorKind,
+  type EffectDoneEvent,
+  type EffectFailedEvent,
+  EpochGuard,
+  type LeaderHost,
+  type Ledger,
+  type MessageEvent,
+  openLedger,
+  provisionEpochs,
+  provisionLeases,
+  type RuntimeEmit,
+  SiteClient,
+  STREAMS,
+  startLeaderHost,
+} from '../../runtime/index.ts';
+import { startTestServer, type TestServer, waitFor } from '../support/nats.ts';
+import { connectSite, FAST_OPTIONS, SITE, silentLog, startHost } from '../support/site.ts';
+
+let server: TestServer;
+let nc: NatsConnection;
+let ledger: Ledger;
+const renders: string[] = [];
+
+/** An editor instance whose render either works or fails with `failWith`. */
+function editorKind(instance: string, failWith?: WorkerErrorCode) {
+  const machine = setup({
+    types: {} as {
+      context: { job?: string };
+      events: MessageEvent<'EditJob'> | EffectDoneEvent | EffectFailedEvent;
+      emitted: RuntimeEmit;
+    },
+  }).createMachine({
+    context: {},
+    on: {
+      EditJob: {
+        actions: [
+          assign({ job: ({ event }) => event.payload.clip_id }),
+          emit(({ event }) => ({
+            type: 'omniva.effect' as const,
+            id: `render-${event.meta.msg_id}`,
+            name: 'render',
+            input: { clip_id: event.payload.clip_id },
+          })),
+        ],
+      },
+      'effect.done': {
+        actions: emit(({ context, event }) => ({
+          type: 'omniva.publish' as const,
+          channel: 'evt' as const,
+          name: 'status',
+          contract: 'WorkerStatus' as const,
+          payload: {
+            job_id: context.job as string,
+            worker: 'editor',
+            instance_id: instance,
+            status: 'DONE' as const,
+            updated_at: new Date(event.now).toISOString(),
+          },
+        })),
+      },
+      'effect.failed': {
+        actions: emit(({ context, event }) => ({
+          type: 'omniva.publish' as const,
+          channel: 'evt' as const,
+          name: 'status',
+          contract: 'WorkerStatus' as const,
+          payload: {
+            job_id: context.job as string,
+            worker: 'editor',
+            instance_id: instance,
+            status: 'ERROR' as const,
+            updated_at: new Date(event.now).toISOString(),
+            error: {
+              code: event.error.code as WorkerErrorCode,
+              message: event.error.message,
+              retryable: event.error.retryable,
+            },
+          },
+        })),
+      },
+    },
+  });
+  return defineActorKind({
+    name: `editor-${instance}`,
+    version: 1,
+    machine,
+    accepts: ['EditJob'],
+    work: { stream: STREAMS.cmd, filter: (site) => subjects.cmdTo(site, 'editor', instance) },
+    effects: {
+      render: async (input) => {
+        renders.push(instance);
+        if (failWith) {
+          throw Object.assign(new Error('GPU memory exhausted'), {
+            code: failWith,
+            retryable: true,
+          });
+        }
+        return {
+          uri: `media://${SITE}/sha256/${(input as { clip_id: string }).clip_id.replace(/-/g, '')}`,
+        };
+      },
+    },
+  });
+}
+
+test.before(async () => {
+  server = await startTestServer({ domain: SITE });
+  nc = await connectSite(server.url);
+  await provisionLeases(nc, { ttlMs: 3_000 });
+  await provisionEpochs(nc);
+  ledger = await openLedger(nc, { site: SITE, log: createLogger({ level: 'silent' }) });
+});
+
+test.after(async () => {
+  await ledger.close();
+  await nc.close();
+  await server.cleanup();
+});
+
+test('use case 2 - a failing editor is quarantined, the job rerouted, and the ledger tells the story', async () => {
+  const fenced = async (instance: string, failWith?: WorkerErrorCode) => {
+    const guard = new EpochGuard({ nc, site: SITE, receiver: `editor-${instance}` });
+    await guard.start();
+    return startHost(nc, editorKind(instance, failWith), { fencing: guard, ledger });
+  };
+  const editorA = await fenced('a', 'gpu_starvation');
+  const editorB = await fenced('b');
+  const eclipse = await startHost(
+    nc,
+    eclipseKind({ ...DEFAULT_ECLIPSE, quarantineAfter: 1, baseDelayMs: 200, maxDelayMs: 1_000 }),
+    { ledger },
+  );
+  let zenithHost: ActorHost | undefined;
+  const leader: LeaderHost = await startLeaderHost({
+    nc,
+    site: SITE,
+    holder: 'zenith-1',
+    log: silentLog,
+    makeHost: (authority) => {
+      zenithHost = new ActorHost(
+        {
+          nc,
+          site: SITE,
+          hostId: 'zenith-1',
+          codec: 'msgpack',
+          log: silentLog,
+          options: FAST_OPTIONS,
+          authority,
+          ledger,
+        },
+        zenithKind({ workers: { editor: ['a', 'b'] }, cycleMs: 30_000 }),
+      );
+      return zenithHost;
+    },
+  });
+  try {
+    await waitFor(() => leader.lease.isLeader() && zenithHost?.state === 'running');
+    const clip = crypto.randomUUID();
+    const operator = new SiteClient(nc, SITE, { actor: 'operator', ledger });
+    const { stardust_id: requestId } = await operator.advise(
+      'operator',
+      'work_request',
+      'WorkRequest',
+      {
+        request_id: crypto.randomUUID(),
+        job_key: clip,
+        worker: 'editor',
+        contract: 'EditJob',
+        payload: {
+          clip_id: clip,
+          operations: ['cut', 'reframe'],
+          ffmpeg_commands: [],
+          gpu_required: true,
+          estimated_duration: 20,
+        },
+        requested_by: 'operator',
+      },
+    );
+
+    const z = await waitFor(async () => {
+      const v = await (zenithHost as ActorHost).inspect();
+      const jobs = (
+        v.context as {
+          jobs: Record<string, { status: string; instance: string; attempts: number }>;
+        }
+      ).jobs;
+      return jobs[clip]?.status === 'done'
+        ? (v.context as { jobs: typeof jobs; quarantined: string[] })
+        : undefined;
+    }, 20_000);
+    assert.equal(z.jobs[clip]?.instance, 'b', 'the job finished on the other instance');
+    assert.equal(z.jobs[clip]?.attempts, 2);
+    assert.equal(z.quarantined, ['editor/a'], 'the failing instance is quarantined');
+    assert.equal(renders, ['a', 'b'], 'one failed render on a, one render on b, nothing repeated');
+
+    // The ledger: request → command(a) → failure → plan → arbitrations → command(b) → done → resolution.
+    await ledger.settle();
+    const index = await ledger.lineage.sync();
+    const packets = new Map<string, StardustPacket>();
+    for (const node of [...index.byEntity('job', clip), ...index.byEntity('clip', clip)]) {
+      const p = await ledger.get(node.stardust_id);
+      if (p) packets.set(p.stardust_id, p);
+    }
+    const all = [...packets.values()];
+    const body = (p: StardustPacket) =>
+      (p.payload as { body?: Record<string, unknown> }).body ?? {};
+    const find = (pred: (p: StardustPacket) => boolean, what: string) => {
+      const hit = all.filter(pred);
+      assert.equal(hit.length, 1, `exactly one packet: ${what}`);
+      return hit[0] as StardustPacket;
+    };
+    const commandTo = (i: string) =>
+      find(
+        (p) =>
+          p.kind === 'command' &&
+          (p.payload as { subject: string }).subject === subjects.cmdTo(SITE, 'editor', i),
+        `command to ${i}`,
+      );
+    const cmdA = commandTo('a');
+    const cmdB = commandTo('b');
+    const failure = find((p) => p.kind === 'event' && body(p).status === 'ERROR', 'failure');
+    const plan = find(
+      (p) => p.kind === 'advice' && (p.payload as { type: string }).type === 'RecoveryPlan',
+      'plan',
+    );
+    const decision = (d: string) =>
+      find(
+        (p) => (p.payload as { type: string }).type === 'Arbitration' && body(p).decision === d,
+        `arbitration ${d}`,
+      );
+    const issued = decision('issue');
+    const quarantine = decision('quarantine');
+    const reroute = decision('reroute');
+    const done = find((p) => p.kind === 'event' && body(p).status === 'DONE', 'done');
+    const resolution = decision('resolve');
+
+    assert.ok(requestId);
+    assert.ok(
+      cmdA._meta_parents.includes(requestId as string),
+      'the first command cites the request',
+    );
+    assert.equal(
+      (cmdA.payload as { epoch: number }).epoch,
+      leader.lease.epoch,
+      'stamped with the lease epoch',
+    );
+    assert.ok(issued._meta_parents.includes(requestId as string));
+    assert.ok(
+      failure._meta_parents.includes(cmdA.stardust_id),
+      'the failure derives from the command that failed',
+    );
+    assert.equal((body(failure).error as { code: string }).code, 'gpu_starvation');
+    assert.ok(
+      plan._meta_parents.includes(failure.stardust_id),
+      'the plan derives from the failure',
+    );
+    assert.equal(body(plan).action, 'reroute');
+    assert.equal(body(plan).quarantine, true);
+    for (const p of [quarantine, reroute, cmdB]) {
+      assert.ok(p._meta_parents.includes(failure.stardust_id), 'decisions cite the failure');
+      assert.ok(p._meta_parents.includes(plan.stardust_id), 'decisions cite the plan');
+    }
+    assert.equal(body(reroute).accepted, [{ module: 'eclipse', ref: body(plan).plan_id }]);
+    assert.ok(done._meta_parents.includes(cmdB.stardust_id), 'the success derives from the retry');
+    assert.ok(
+      resolution._meta_parents.includes(done.stardust_id),
+      'the resolution cites the success',
+    );
+    const v = await ledger.verify();
+    assert.equal(v.ok, true, JSON.stringify(v));
+  } finally {
+    await leader.stop();
+    await Promise.all([editorA.drain(), editorB.drain(), eclipse.drain()]);
+  }
+});
+
+test.run();
