@@ -14,6 +14,12 @@ import {
   arbitrationSchema,
   type InstanceReadiness,
   instanceReadinessSchema,
+  type OperatorOverride,
+  operatorOverrideSchema,
+  type PanicSignal,
+  panicSignalSchema,
+  type QueueDirective,
+  queueDirectiveSchema,
   type RecoveryPlan,
   recoveryPlanSchema,
   type WorkRequest,
@@ -66,6 +72,9 @@ interface ContractTypes {
   RecoveryPlan: RecoveryPlan;
   InstanceReadiness: InstanceReadiness;
   Arbitration: Arbitration;
+  OperatorOverride: OperatorOverride;
+  PanicSignal: PanicSignal;
+  QueueDirective: QueueDirective;
 }
 
 export type ContractName = keyof ContractTypes;
@@ -121,6 +130,9 @@ export const CONTRACTS: { readonly [N in ContractName]: Contract<N> } = {
   RecoveryPlan: contract('RecoveryPlan', recoveryPlanSchema),
   InstanceReadiness: contract('InstanceReadiness', instanceReadinessSchema),
   Arbitration: contract('Arbitration', arbitrationSchema),
+  OperatorOverride: contract('OperatorOverride', operatorOverrideSchema),
+  PanicSignal: contract('PanicSignal', panicSignalSchema),
+  QueueDirective: contract('QueueDirective', queueDirectiveSchema),
 };
 
 export function listContracts(): ContractName[] {

@@ -77,6 +77,7 @@ type Context = {
 
 type Events =
   | MessageEvent<'WorkerStatus'>
+  | MessageEvent<'PanicSignal'>
   | { type: 'release'; worker: string; instance: string; now: number };
 
 const slot = (s: Pick<WorkerStatus, 'worker' | 'instance_id'>) => `${s.worker}/${s.instance_id}`;
@@ -186,6 +187,22 @@ export function eclipseMachine(o: EclipseOptions = DEFAULT_ECLIPSE) {
           }),
         },
       ],
+      PanicSignal: {
+        // The operator's panic button: Eclipse turns it into advice Zenith enforces.
+        actions: emit(({ event }) => ({
+          type: 'omniva.publish' as const,
+          channel: 'adv' as const,
+          name: 'directive',
+          contract: 'QueueDirective' as const,
+          parents: event.meta.stardust_id ? [event.meta.stardust_id] : [],
+          payload: {
+            ...(event.payload.worker ? { worker: event.payload.worker } : {}),
+            state: event.payload.state === 'panic' ? ('paused' as const) : ('resumed' as const),
+            reason: `${event.payload.operator}: ${event.payload.reason}`,
+            source: 'eclipse',
+          },
+        })),
+      },
       release: {
         actions: [
           assign(({ context, event }) => ({
@@ -219,7 +236,10 @@ export function eclipseKind(o: EclipseOptions = DEFAULT_ECLIPSE) {
     name: 'eclipse',
     version: 1,
     machine: eclipseMachine(o),
-    accepts: ['WorkerStatus'],
-    work: { stream: STREAMS.evt, filter: (site) => subjects.evtAny(site, 'status') },
+    accepts: ['WorkerStatus', 'PanicSignal'],
+    work: {
+      stream: STREAMS.evt,
+      filter: (site) => [subjects.evtAny(site, 'status'), subjects.adv(site, 'operator', 'panic')],
+    },
   });
 }

@@ -33,7 +33,8 @@ type Job = {
   payload: Record<string, unknown>;
   instance: string;
   attempts: number;
-  status: 'issued' | 'failed' | 'waiting' | 'done' | 'abandoned';
+  status: 'queued' | 'issued' | 'failed' | 'waiting' | 'done' | 'abandoned';
+  priority?: number;
   /** Stardust ids the next command for this job is based on. */
   evidence: string[];
 };
@@ -42,6 +43,8 @@ type Context = {
   jobs: Record<string, Job>;
   /** Quarantined `<worker>/<instance>` slots: no work is placed there. */
   quarantined: string[];
+  /** Paused queues: a worker kind, or `*` for every one (operator or Eclipse's panic advice). */
+  paused: string[];
   cycles: number;
   cycleArmed: boolean;
 };
@@ -51,6 +54,8 @@ type Events =
   | MessageEvent<'RecoveryPlan'>
   | MessageEvent<'InstanceReadiness'>
   | MessageEvent<'WorkerStatus'>
+  | MessageEvent<'OperatorOverride'>
+  | MessageEvent<'QueueDirective'>
   | { type: 'retry'; job: string; now: number }
   | { type: 'cycle'; now: number };
 
@@ -59,10 +64,11 @@ type Enqueue = { emit: (e: RuntimeEmit) => void; assign: (c: Partial<Context>) =
 /** The first instance of the worker that is not quarantined and not to be avoided. */
 export function place(
   o: ZenithOptions,
-  ctx: Context,
+  ctx: Pick<Context, 'quarantined' | 'paused'>,
   worker: string,
   avoid: readonly string[] = [],
 ) {
+  if (ctx.paused.includes('*') || ctx.paused.includes(worker)) return undefined;
   return (o.workers[worker] ?? []).find(
     (i) => !ctx.quarantined.includes(`${worker}/${i}`) && !avoid.includes(i),
   );
@@ -94,6 +100,69 @@ function issue(enqueue: Enqueue, job: string, j: Job) {
   });
 }
 
+/** Pauses or resumes a queue (`*` = all); a resume issues the jobs that waited for it. */
+function pauseOrResume(
+  o: ZenithOptions,
+  context: Context,
+  enqueue: Enqueue,
+  now: number,
+  pause: boolean,
+  queue: string,
+  why: { accepted: Arbitration['accepted']; reason: string; evidence: string[] },
+) {
+  // Resuming everything (`*`) lifts every pause; resuming one queue lifts only that one.
+  const paused = pause
+    ? [...new Set([...context.paused, queue])]
+    : queue === '*'
+      ? []
+      : context.paused.filter((p) => p !== queue);
+  const jobs = { ...context.jobs };
+  const scope = queue === '*' ? {} : { worker: queue };
+  arbitrate(
+    enqueue,
+    now,
+    {
+      decision: pause ? 'pause' : 'resume',
+      ...scope,
+      accepted: why.accepted,
+      rejected: [],
+      reason: why.reason,
+    },
+    why.evidence,
+  );
+  if (!pause) {
+    for (const [key, job] of Object.entries(jobs)) {
+      if (job.status !== 'queued') continue;
+      const instance = place(o, { quarantined: context.quarantined, paused }, job.worker);
+      if (!instance) continue;
+      const next: Job = {
+        ...job,
+        instance,
+        attempts: 1,
+        status: 'issued',
+        evidence: [...job.evidence, ...why.evidence],
+      };
+      jobs[key] = next;
+      arbitrate(
+        enqueue,
+        now,
+        {
+          decision: 'issue',
+          job_key: key,
+          worker: job.worker,
+          instance,
+          accepted: why.accepted,
+          rejected: [],
+          reason: `the ${job.worker} queue resumed; placed on ${instance}`,
+        },
+        next.evidence,
+      );
+      issue(enqueue, key, next);
+    }
+  }
+  enqueue.assign({ paused, jobs });
+}
+
 const ids = (...xs: (string | undefined)[]) => xs.filter((x): x is string => typeof x === 'string');
 
 export function zenithMachine(o: ZenithOptions) {
@@ -101,13 +170,40 @@ export function zenithMachine(o: ZenithOptions) {
     types: {} as { context: Context; events: Events; emitted: RuntimeEmit },
   }).createMachine({
     id: 'zenith',
-    context: { jobs: {}, quarantined: [], cycles: 0, cycleArmed: false },
+    context: { jobs: {}, quarantined: [], paused: [], cycles: 0, cycleArmed: false },
     on: {
       WorkRequest: {
         actions: enqueueActions(({ context, event, enqueue }) => {
           const r: WorkRequest = event.payload;
           if (context.jobs[r.job_key]) return; // one job per key: a repeated request changes nothing
           const evidence = ids(event.meta.stardust_id);
+          const paused = context.paused.includes('*') || context.paused.includes(r.worker);
+          if (paused && evidence.length > 0) {
+            const queued: Job = {
+              worker: r.worker,
+              contract: r.contract as ContractName,
+              payload: r.payload,
+              instance: '',
+              attempts: 0,
+              status: 'queued',
+              evidence,
+            };
+            enqueue.assign({ jobs: { ...context.jobs, [r.job_key]: queued } });
+            arbitrate(
+              enqueue,
+              event.now,
+              {
+                decision: 'queue',
+                job_key: r.job_key,
+                worker: r.worker,
+                accepted: [{ module: r.requested_by, ref: r.request_id }],
+                rejected: [],
+                reason: `the ${r.worker} queue is paused; the job waits for a resume`,
+              },
+              evidence,
+            );
+            return;
+          }
           const instance = place(o, context, r.worker);
           if (!instance || evidence.length === 0) {
             const why = !instance
@@ -301,6 +397,80 @@ export function zenithMachine(o: ZenithOptions) {
           });
         }),
       },
+      OperatorOverride: {
+        actions: enqueueActions(({ context, event, enqueue }) => {
+          const ov = event.payload;
+          const evidence = ids(event.meta.stardust_id);
+          const accepted = [{ module: 'operator', ref: ov.override_id }];
+          const reason = `${ov.operator}: ${ov.reason}`;
+          const job = ov.job_key ? context.jobs[ov.job_key] : undefined;
+          if (ov.action === 'pause' || ov.action === 'resume') {
+            const queue = ov.worker ?? '*';
+            pauseOrResume(o, context, enqueue, event.now, ov.action === 'pause', queue, {
+              accepted,
+              reason,
+              evidence,
+            });
+            return;
+          }
+          if (!ov.job_key || !job) {
+            arbitrate(
+              enqueue,
+              event.now,
+              {
+                decision: ov.action,
+                ...(ov.job_key ? { job_key: ov.job_key } : {}),
+                accepted: [],
+                rejected: [{ module: 'operator', ref: ov.override_id, why: 'no such job' }],
+                reason,
+              },
+              evidence,
+            );
+            return;
+          }
+          if (ov.action === 'reject') {
+            if (job.status !== 'done') {
+              enqueue.assign({
+                jobs: { ...context.jobs, [ov.job_key]: { ...job, status: 'abandoned' } },
+              });
+            }
+          } else if (ov.action === 'prioritize') {
+            enqueue.assign({
+              jobs: {
+                ...context.jobs,
+                [ov.job_key]: {
+                  ...job,
+                  ...(ov.priority === undefined ? {} : { priority: ov.priority }),
+                },
+              },
+            });
+          }
+          arbitrate(
+            enqueue,
+            event.now,
+            {
+              decision: ov.action,
+              job_key: ov.job_key,
+              worker: job.worker,
+              accepted,
+              rejected: [],
+              reason,
+            },
+            evidence,
+          );
+        }),
+      },
+      QueueDirective: {
+        actions: enqueueActions(({ context, event, enqueue }) => {
+          const d = event.payload;
+          const accepted = [{ module: d.source, ref: event.meta.msg_id }];
+          pauseOrResume(o, context, enqueue, event.now, d.state === 'paused', d.worker ?? '*', {
+            accepted,
+            reason: d.reason,
+            evidence: ids(event.meta.stardust_id),
+          });
+        }),
+      },
       retry: {
         actions: enqueueActions(({ context, event, enqueue }) => {
           const job = context.jobs[event.job];
@@ -357,13 +527,22 @@ export function zenithKind(o: ZenithOptions) {
     name: 'zenith',
     version: 1,
     machine: zenithMachine(o),
-    accepts: ['WorkRequest', 'RecoveryPlan', 'InstanceReadiness', 'WorkerStatus'],
+    accepts: [
+      'WorkRequest',
+      'RecoveryPlan',
+      'InstanceReadiness',
+      'WorkerStatus',
+      'OperatorOverride',
+      'QueueDirective',
+    ],
     work: {
       stream: STREAMS.evt,
       filter: (site) => [
         subjects.advAny(site, 'work_request'),
         subjects.adv(site, 'eclipse', 'plan'),
         subjects.adv(site, 'eclipse', 'readiness'),
+        subjects.adv(site, 'eclipse', 'directive'),
+        subjects.adv(site, 'operator', 'override'),
         subjects.evtAny(site, 'status'),
       ],
     },

@@ -89,6 +89,68 @@ export const instanceReadinessSchema = {
   additionalProperties: false,
 } as const;
 
+/** A manual decision entered through Zenith (spec §5.6), recorded with the operator's identity. */
+export const operatorOverrideSchema = {
+  $schema,
+  $id: 'https://omniva.dev/schemas/OperatorOverride.json',
+  title: 'OperatorOverride',
+  type: 'object',
+  required: ['override_id', 'operator', 'action', 'reason'],
+  properties: {
+    override_id: { type: 'string', format: 'uuid' },
+    operator: token,
+    action: { type: 'string', enum: ['approve', 'reject', 'pause', 'resume', 'prioritize'] },
+    job_key: { type: 'string', format: 'uuid' },
+    worker: token,
+    instance: token,
+    priority: { type: 'number', minimum: 0, maximum: 1 },
+    reason: { type: 'string', minLength: 1, maxLength: 1000 },
+  },
+  additionalProperties: false,
+  allOf: [
+    {
+      if: { properties: { action: { enum: ['approve', 'reject', 'prioritize'] } } },
+      then: { properties: { job_key: true }, required: ['job_key'] },
+    },
+    {
+      if: { properties: { action: { const: 'prioritize' } } },
+      then: { properties: { priority: true }, required: ['priority'] },
+    },
+  ],
+} as const;
+
+/** An operator's panic signal to Eclipse: stop placing work (on one worker kind, or all). */
+export const panicSignalSchema = {
+  $schema,
+  $id: 'https://omniva.dev/schemas/PanicSignal.json',
+  title: 'PanicSignal',
+  type: 'object',
+  required: ['operator', 'reason', 'state'],
+  properties: {
+    operator: token,
+    worker: token,
+    state: { type: 'string', enum: ['panic', 'all_clear'] },
+    reason: { type: 'string', minLength: 1, maxLength: 1000 },
+  },
+  additionalProperties: false,
+} as const;
+
+/** Eclipse's advice to pause or resume a queue (a worker kind, or every one when absent). */
+export const queueDirectiveSchema = {
+  $schema,
+  $id: 'https://omniva.dev/schemas/QueueDirective.json',
+  title: 'QueueDirective',
+  type: 'object',
+  required: ['state', 'reason', 'source'],
+  properties: {
+    worker: token,
+    state: { type: 'string', enum: ['paused', 'resumed'] },
+    reason: { type: 'string', maxLength: 1000 },
+    source: token,
+  },
+  additionalProperties: false,
+} as const;
+
 /** One Zenith decision: which advice won, which lost, and why (every one is a Stardust packet). */
 export const arbitrationSchema = {
   $schema,
@@ -109,6 +171,10 @@ export const arbitrationSchema = {
         'resolve',
         'pause',
         'resume',
+        'queue',
+        'reject',
+        'approve',
+        'prioritize',
       ],
     },
     job_key: { type: 'string', format: 'uuid' },
@@ -146,3 +212,6 @@ export type WorkRequest = FromSchema<typeof workRequestSchema>;
 export type RecoveryPlan = FromSchema<typeof recoveryPlanSchema>;
 export type InstanceReadiness = FromSchema<typeof instanceReadinessSchema>;
 export type Arbitration = FromSchema<typeof arbitrationSchema>;
+export type OperatorOverride = FromSchema<typeof operatorOverrideSchema>;
+export type PanicSignal = FromSchema<typeof panicSignalSchema>;
+export type QueueDirective = FromSchema<typeof queueDirectiveSchema>;

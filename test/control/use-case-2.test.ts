@@ -5,27 +5,21 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { assign, emit, setup } from 'xstate';
 import { DEFAULT_ECLIPSE, eclipseKind, zenithKind } from '../../actors/cognitive/index.ts';
 import { type StardustPacket, subjects, type WorkerErrorCode } from '../../protocols/index.ts';
 import {
   ActorHost,
   createLogger,
-  defineActorKind,
-  type EffectDoneEvent,
-  type EffectFailedEvent,
   EpochGuard,
   type LeaderHost,
   type Ledger,
-  type MessageEvent,
   openLedger,
   provisionEpochs,
   provisionLeases,
-  type RuntimeEmit,
   SiteClient,
-  STREAMS,
   startLeaderHost,
 } from '../../runtime/index.ts';
+import { testEditorKind } from '../support/editor-kind.ts';
 import { startTestServer, type TestServer, waitFor } from '../support/nats.ts';
 import { connectSite, FAST_OPTIONS, SITE, silentLog, startHost } from '../support/site.ts';
 
@@ -33,88 +27,8 @@ let server: TestServer;
 let nc: NatsConnection;
 let ledger: Ledger;
 const renders: string[] = [];
-
-/** An editor instance whose render either works or fails with `failWith`. */
-function editorKind(instance: string, failWith?: WorkerErrorCode) {
-  const machine = setup({
-    types: {} as {
-      context: { job?: string };
-      events: MessageEvent<'EditJob'> | EffectDoneEvent | EffectFailedEvent;
-      emitted: RuntimeEmit;
-    },
-  }).createMachine({
-    context: {},
-    on: {
-      EditJob: {
-        actions: [
-          assign({ job: ({ event }) => event.payload.clip_id }),
-          emit(({ event }) => ({
-            type: 'omniva.effect' as const,
-            id: `render-${event.meta.msg_id}`,
-            name: 'render',
-            input: { clip_id: event.payload.clip_id },
-          })),
-        ],
-      },
-      'effect.done': {
-        actions: emit(({ context, event }) => ({
-          type: 'omniva.publish' as const,
-          channel: 'evt' as const,
-          name: 'status',
-          contract: 'WorkerStatus' as const,
-          payload: {
-            job_id: context.job as string,
-            worker: 'editor',
-            instance_id: instance,
-            status: 'DONE' as const,
-            updated_at: new Date(event.now).toISOString(),
-          },
-        })),
-      },
-      'effect.failed': {
-        actions: emit(({ context, event }) => ({
-          type: 'omniva.publish' as const,
-          channel: 'evt' as const,
-          name: 'status',
-          contract: 'WorkerStatus' as const,
-          payload: {
-            job_id: context.job as string,
-            worker: 'editor',
-            instance_id: instance,
-            status: 'ERROR' as const,
-            updated_at: new Date(event.now).toISOString(),
-            error: {
-              code: event.error.code as WorkerErrorCode,
-              message: event.error.message,
-              retryable: event.error.retryable,
-            },
-          },
-        })),
-      },
-    },
-  });
-  return defineActorKind({
-    name: `editor-${instance}`,
-    version: 1,
-    machine,
-    accepts: ['EditJob'],
-    work: { stream: STREAMS.cmd, filter: (site) => subjects.cmdTo(site, 'editor', instance) },
-    effects: {
-      render: async (input) => {
-        renders.push(instance);
-        if (failWith) {
-          throw Object.assign(new Error('GPU memory exhausted'), {
-            code: failWith,
-            retryable: true,
-          });
-        }
-        return {
-          uri: `media://${SITE}/sha256/${(input as { clip_id: string }).clip_id.replace(/-/g, '')}`,
-        };
-      },
-    },
-  });
-}
+const editorKind = (instance: string, failWith?: WorkerErrorCode) =>
+  testEditorKind(instance, renders, failWith);
 
 test.before(async () => {
   server = await startTestServer({ domain: SITE });

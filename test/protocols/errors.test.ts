@@ -46,7 +46,11 @@ test('errors - OmnivaError.is checks the class and optionally the code', () => {
 
 test('errors - every code is stable, prefixed and described', () => {
   assert.is(new Set(ERROR_CODES).size, ERROR_CODES.length);
-  for (const used of ['OMNIVA_ERR_DECODE', 'OMNIVA_ERR_STALE_EPOCH', 'OMNIVA_ERR_STARDUST_INVALID']) {
+  for (const used of [
+    'OMNIVA_ERR_DECODE',
+    'OMNIVA_ERR_STALE_EPOCH',
+    'OMNIVA_ERR_STARDUST_INVALID',
+  ]) {
     assert.ok(isErrorCode(used), `${used} is in the table`);
   }
   for (const code of ERROR_CODES) {

@@ -201,6 +201,26 @@ const EXAMPLES: { [N in ContractName]: ContractType<N> } = {
     reason: '1 consecutive transient failure',
     at: '2026-02-01T08:00:04Z',
   },
+  OperatorOverride: {
+    override_id: '6a7b8c9d-0e1f-4a2b-8c3d-4e5f6a7b8c9d',
+    operator: 'alice',
+    action: 'prioritize',
+    job_key: '7e6d5c4b-3a29-4818-8f7e-6d5c4b3a2918',
+    priority: 0.9,
+    reason: 'sponsor deadline tomorrow',
+  },
+  PanicSignal: {
+    operator: 'alice',
+    worker: 'uploader',
+    state: 'panic',
+    reason: 'wrong channel token',
+  },
+  QueueDirective: {
+    worker: 'uploader',
+    state: 'paused',
+    reason: 'operator panic',
+    source: 'eclipse',
+  },
   Arbitration: {
     decision: 'reroute',
     job_key: '7e6d5c4b-3a29-4818-8f7e-6d5c4b3a2918',
