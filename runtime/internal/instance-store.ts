@@ -146,7 +146,9 @@ export class InstanceStore {
     await Promise.all(
       entries.map((entry, i) => {
         const stardustId = ids[i];
-        const extra: Record<string, string> = stardustId ? { [HEADERS.stardustId]: stardustId } : {};
+        const extra: Record<string, string> = stardustId
+          ? { [HEADERS.stardustId]: stardustId }
+          : {};
         const { data, headers } = encodeEnvelope(entry.envelope, this.codec, extra);
         if (stardustId && this.log.isLevelEnabled('debug')) {
           const { trace_id, msg_id } = entry.envelope;
