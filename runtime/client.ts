@@ -53,7 +53,13 @@ export class SiteClient {
     payload: PayloadInput<N>,
     opts: { trace_id?: string; _meta_parents?: string[] } = {},
   ): Promise<{ envelope: Envelope; stardust_id: string | undefined }> {
-    const envelope = makeEnvelope({ type, site_id: this.site, payload, actor: this.#actor, ...opts });
+    const envelope = makeEnvelope({
+      type,
+      site_id: this.site,
+      payload,
+      actor: this.#actor,
+      ...opts,
+    });
     const subject = subjects.adv(this.site, module, kind);
     const stardust_id = await this.#recorder.record(subject, envelope);
     const extra: Record<string, string> = stardust_id ? { [HEADERS.stardustId]: stardust_id } : {};

@@ -295,7 +295,7 @@ export function zenithMachine(o: ZenithOptions) {
         actions: enqueueActions(({ context, event, enqueue }) => {
           const p: RecoveryPlan = event.payload;
           const job = context.jobs[p.job_key];
-          if (!job || job.status !== 'failed') return;
+          if (job?.status !== 'failed') return;
           const planEvidence = ids(...job.evidence, event.meta.stardust_id);
           let quarantined = context.quarantined;
           const failedSlot = `${p.worker}/${p.failed_instance}`;
@@ -474,7 +474,7 @@ export function zenithMachine(o: ZenithOptions) {
       retry: {
         actions: enqueueActions(({ context, event, enqueue }) => {
           const job = context.jobs[event.job];
-          if (!job || job.status !== 'waiting') return;
+          if (job?.status !== 'waiting') return;
           const next: Job = { ...job, attempts: job.attempts + 1, status: 'issued' };
           enqueue.assign({ jobs: { ...context.jobs, [event.job]: next } });
           issue(enqueue, event.job, next);

@@ -110,10 +110,12 @@ export const operatorOverrideSchema = {
   allOf: [
     {
       if: { properties: { action: { enum: ['approve', 'reject', 'prioritize'] } } },
+      // biome-ignore lint/suspicious/noThenProperty: JSON Schema's if/then keyword; never awaited.
       then: { properties: { job_key: true }, required: ['job_key'] },
     },
     {
       if: { properties: { action: { const: 'prioritize' } } },
+      // biome-ignore lint/suspicious/noThenProperty: JSON Schema's if/then keyword; never awaited.
       then: { properties: { priority: true }, required: ['priority'] },
     },
   ],

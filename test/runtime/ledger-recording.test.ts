@@ -85,7 +85,7 @@ test('ledger - every published message is recorded first, and its packet names t
   assert.equal(p1?.trace_id, sent.trace_id);
   assert.equal(p2?.trace_id, sent.trace_id, 'one trace across both actors');
   assert.equal(p1?.actor, 'first');
-  assert.equal((p1?.payload as { body: { text: string } }).body.text, 'lineage');
+  assert.equal((p1!.payload as { body: { text: string } }).body.text, 'lineage');
   const ancestors = await ledger.lineage.ancestors(secondId!);
   assert.equal(
     ancestors.map((h) => [h.node.stardust_id, h.depth]),
@@ -106,7 +106,7 @@ test('ledger - dead letters are recorded too, and the chain verifies', async () 
   const packet = await ledger.getByRef('dead_letter', dead!.envelope.msg_id);
   assert.equal(packet?.stardust_id, dead!.headers['Omniva-Stardust-Id']);
   assert.equal(
-    (packet?.payload as { body: { reason_code: string } }).body.reason_code,
+    (packet!.payload as { body: { reason_code: string } }).body.reason_code,
     'OMNIVA_ERR_DECODE',
   );
   await a.drain();
