@@ -64,7 +64,7 @@ export function jitter(seed: string): number {
 /** Exponential backoff with jitter and a cap. */
 export function retryDelay(o: EclipseOptions, job: string, attempt: number): number {
   const exp = Math.min(o.maxDelayMs, o.baseDelayMs * 2 ** (attempt - 1));
-  return Math.round(exp * jitter(`${job}:${attempt}`));
+  return Math.floor(exp * jitter(`${job}:${attempt}`));
 }
 
 type Context = {
@@ -136,11 +136,12 @@ export function eclipseMachine(o: EclipseOptions = DEFAULT_ECLIPSE) {
             const status = event.payload;
             const plan = planRecovery(o, context, status, deriveMsgId(event.meta.msg_id, 0));
             const parents = event.meta.stardust_id ? [event.meta.stardust_id] : [];
+            // Only transient failures say something about the instance; a deterministic one is
+            // the command's fault and would fail anywhere.
+            const streak =
+              (context.streaks[slot(status)] ?? 0) + (plan.classification === 'transient' ? 1 : 0);
             enqueue.assign({
-              streaks: {
-                ...context.streaks,
-                [slot(status)]: (context.streaks[slot(status)] ?? 0) + 1,
-              },
+              streaks: { ...context.streaks, [slot(status)]: streak },
               attempts: { ...context.attempts, [status.job_id]: plan.attempt },
             });
             enqueue.emit({
@@ -169,7 +170,8 @@ export function eclipseMachine(o: EclipseOptions = DEFAULT_ECLIPSE) {
               });
               enqueue.emit({
                 type: 'omniva.timer.set',
-                id: `release-${status.worker}-${status.instance_id}`,
+                // `/` cannot occur in either token, so two instances never share a timer.
+                id: `release/${status.worker}/${status.instance_id}`,
                 at: event.now + o.quarantineMs,
                 event: { type: 'release', worker: status.worker, instance: status.instance_id } as {
                   type: string;

@@ -6,7 +6,7 @@ import type {
   RecoveryPlan,
   WorkRequest,
 } from '../../protocols/index.ts';
-import { subjects } from '../../protocols/index.ts';
+import { isContractName, subjects, validateContract } from '../../protocols/index.ts';
 import {
   defineActorKind,
   type MessageEvent,
@@ -117,6 +117,7 @@ function pauseOrResume(
       ? []
       : context.paused.filter((p) => p !== queue);
   const jobs = { ...context.jobs };
+  let issuedAny = false;
   const scope = queue === '*' ? {} : { worker: queue };
   arbitrate(
     enqueue,
@@ -158,9 +159,31 @@ function pauseOrResume(
         next.evidence,
       );
       issue(enqueue, key, next);
+      issuedAny = true;
     }
   }
+  if (issuedAny) armCycle(o, context, enqueue, now);
   enqueue.assign({ paused, jobs });
+}
+
+/** Why a request cannot become a valid command, or undefined when it can. */
+function commandProblem(r: WorkRequest): string | undefined {
+  if (!isContractName(r.contract)) return `unknown contract ${r.contract}`;
+  const v = validateContract(r.contract, r.payload);
+  if (v.ok) return undefined;
+  return `invalid ${r.contract}: ${v.violations.map((x) => `${x.pointer || '/'} ${x.reason}`).join('; ')}`;
+}
+
+/** Arms the periodic control cycle once, the first time work is issued. */
+function armCycle(o: ZenithOptions, context: Context, enqueue: Enqueue, now: number) {
+  if (context.cycleArmed) return;
+  enqueue.assign({ cycleArmed: true });
+  enqueue.emit({
+    type: 'omniva.timer.set',
+    id: 'cycle',
+    at: now + o.cycleMs,
+    event: { type: 'cycle' },
+  });
 }
 
 const ids = (...xs: (string | undefined)[]) => xs.filter((x): x is string => typeof x === 'string');
@@ -177,6 +200,23 @@ export function zenithMachine(o: ZenithOptions) {
           const r: WorkRequest = event.payload;
           if (context.jobs[r.job_key]) return; // one job per key: a repeated request changes nothing
           const evidence = ids(event.meta.stardust_id);
+          const invalid = commandProblem(r);
+          if (invalid) {
+            arbitrate(
+              enqueue,
+              event.now,
+              {
+                decision: 'abandon',
+                job_key: r.job_key,
+                worker: r.worker,
+                accepted: [],
+                rejected: [{ module: r.requested_by, ref: r.request_id, why: invalid }],
+                reason: invalid,
+              },
+              evidence,
+            );
+            return;
+          }
           const paused = context.paused.includes('*') || context.paused.includes(r.worker);
           if (paused && evidence.length > 0) {
             const queued: Job = {
@@ -249,15 +289,7 @@ export function zenithMachine(o: ZenithOptions) {
             evidence,
           );
           issue(enqueue, r.job_key, job);
-          if (!context.cycleArmed) {
-            enqueue.assign({ cycleArmed: true });
-            enqueue.emit({
-              type: 'omniva.timer.set',
-              id: 'cycle',
-              at: event.now + o.cycleMs,
-              event: { type: 'cycle' },
-            });
-          }
+          armCycle(o, context, enqueue, event.now);
         }),
       },
       WorkerStatus: {
@@ -475,7 +507,43 @@ export function zenithMachine(o: ZenithOptions) {
         actions: enqueueActions(({ context, event, enqueue }) => {
           const job = context.jobs[event.job];
           if (job?.status !== 'waiting') return;
-          const next: Job = { ...job, attempts: job.attempts + 1, status: 'issued' };
+          // Placement is decided again now: the world may have changed during the backoff.
+          if (context.paused.includes('*') || context.paused.includes(job.worker)) {
+            enqueue.assign({
+              jobs: { ...context.jobs, [event.job]: { ...job, status: 'queued' } },
+            });
+            return;
+          }
+          const avoid = context.quarantined.includes(`${job.worker}/${job.instance}`)
+            ? [job.instance]
+            : [];
+          const instance = place(o, context, job.worker, avoid);
+          const why =
+            job.evidence.length === 0
+              ? 'the failure and the plan are not in the ledger'
+              : !instance
+                ? `no ${job.worker} instance can take the retry`
+                : undefined;
+          if (why || !instance) {
+            enqueue.assign({
+              jobs: { ...context.jobs, [event.job]: { ...job, status: 'abandoned' } },
+            });
+            arbitrate(
+              enqueue,
+              event.now,
+              {
+                decision: 'abandon',
+                job_key: event.job,
+                worker: job.worker,
+                accepted: [],
+                rejected: [],
+                reason: why ?? 'no instance',
+              },
+              job.evidence,
+            );
+            return;
+          }
+          const next: Job = { ...job, instance, attempts: job.attempts + 1, status: 'issued' };
           enqueue.assign({ jobs: { ...context.jobs, [event.job]: next } });
           issue(enqueue, event.job, next);
         }),

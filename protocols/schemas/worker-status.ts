@@ -31,7 +31,8 @@ export const workerStatusSchema = {
   properties: {
     job_id: { type: 'string', format: 'uuid' },
     worker: { type: 'string', pattern: TOKEN_PATTERN },
-    instance_id: { type: 'string', minLength: 1 },
+    // A subject token: Zenith addresses instances as omniva.<site>.cmd.<worker>.<instance>.
+    instance_id: { type: 'string', pattern: TOKEN_PATTERN },
     status: {
       type: 'string',
       enum: ['PENDING', 'RUNNING', 'DONE', 'ERROR', 'CANCELLED', 'SKIPPED'],
