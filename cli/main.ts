@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { registerConfig } from './commands/config.ts';
 import { registerDemo } from './commands/demo.ts';
 import { registerRun } from './commands/run.ts';
+import { registerStardust } from './commands/stardust.ts';
 import { registerValidate } from './commands/validate.ts';
 
 const program = new Command('omniva')
@@ -12,6 +13,7 @@ registerDemo(program);
 registerRun(program);
 registerValidate(program);
 registerConfig(program);
+registerStardust(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -68,6 +68,14 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
     });
     say(`• status of task-tracker/${creator}: ${JSON.stringify(status.payload)}`);
 
+    await app.site.ledger.settle();
+    const ledger = await app.site.ledger.verify();
+    if (!ledger.ok) errors.push(`ledger chain broken at sequence ${ledger.seq}: ${ledger.reason}`);
+    say(
+      ledger.ok
+        ? `• ledger: ${ledger.count} Stardust packets, chain intact (omniva stardust verify --data-dir ${config.data_dir})`
+        : `• ledger: chain broken at sequence ${ledger.seq}`,
+    );
     const summary = {
       ok: errors.length === 0,
       site_id: config.site_id,
@@ -82,6 +90,9 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
         dead_lettered: app.hosts[0]?.stats.dead_lettered ?? 0,
       },
       receipts: join(receiptsDir, 'receipts.log'),
+      ledger: ledger.ok
+        ? { packets: ledger.count, chain: 'intact' }
+        : { chain: 'broken', at: ledger.seq },
       status: status.payload,
       errors,
     };

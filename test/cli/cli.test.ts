@@ -40,6 +40,7 @@ test('cli - demo runs the main job end to end on an embedded site and writes run
   assert.equal(summary.ok, true);
   assert.equal(summary.counts, { sent: 3, done: 3, dead_lettered: 0 });
   assert.equal(summary.status.context.total, 3);
+  assert.equal(summary.ledger, { packets: 3, chain: 'intact' }, 'every event is in the ledger');
   assert.equal(readFileSync(summary.receipts, 'utf8').trim().split('\n').length, 3);
   const logLines = readFileSync(join(dir, 'logs', 'omniva.log'), 'utf8')
     .trim()
