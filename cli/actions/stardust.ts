@@ -221,6 +221,7 @@ function printTree(
   };
   const start = index.node(id);
   out(start ? label(start) : id);
+  if (next(id).length === 0) out('  (none)');
   walk(id, '  ', 1);
 }
 

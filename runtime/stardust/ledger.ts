@@ -62,6 +62,7 @@ export class Ledger {
   readonly #log: Logger;
   readonly #publisher: AsyncPublisher;
   #closed = false;
+  #stopped = false;
 
   constructor(nc: NatsConnection, store: LedgerStore, o: LedgerOptions) {
     this.site = o.site;
@@ -70,6 +71,10 @@ export class Ledger {
     this.#advisories = new Advisories(nc, o.site, this.#log);
     const index = this.#index;
     const ready = async () => {
+      // A follower started after close would never be stopped.
+      if (this.#stopped) {
+        throw new OmnivaError('OMNIVA_ERR_STARDUST_UNAVAILABLE', 'the ledger is closed');
+      }
       await index.start(store, this.#log);
       return index;
     };
@@ -195,6 +200,7 @@ export class Ledger {
     this.#closed = true;
     await this.#appender.close();
     await this.#auditor.settle();
+    this.#stopped = true;
     this.#publisher.close();
     this.#index.stop();
   }
@@ -205,7 +211,7 @@ export async function openLedger(nc: NatsConnection, o: LedgerOptions): Promise<
   const jsOpts = o.domain ? { domain: o.domain } : {};
   const jsm = await jetstreamManager(nc, jsOpts);
   if (o.provision ?? true) await provisionLedger(jsm, o);
-  const store = new LedgerStore(o.site, jsm, jetstream(nc, jsOpts));
+  const store = new LedgerStore(o.site, jsm, jetstream(nc, jsOpts), () => nc.isClosed());
   const ledger = new Ledger(nc, store, o);
   if (o.eagerIndex) await ledger.lineage.ready();
   return ledger;

@@ -229,7 +229,7 @@ export function invalidPacketError(violations: Violation[], detail?: string): Om
   );
 }
 
-/** The stored form of a packet (see {@link sealPacket}); the id is written as given. */
+/** The stored form of a packet (see {@link sealPrepared}); the id is written as given. */
 export function encodePacket(packet: StardustPacket): Uint8Array {
   const { stardust_id, ...rest } = packet;
   return bodyFromCanonical(stardust_id, canonicalJson(rest));

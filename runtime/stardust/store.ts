@@ -44,10 +44,19 @@ export class LedgerStore {
   readonly jsm: JetStreamManager;
   readonly js: JetStreamClient;
 
-  constructor(site: string, jsm: JetStreamManager, js: JetStreamClient) {
+  readonly #closed: () => boolean;
+
+  /** `closed` tells when retrying is pointless (the connection is gone for good). */
+  constructor(
+    site: string,
+    jsm: JetStreamManager,
+    js: JetStreamClient,
+    closed: () => boolean = () => false,
+  ) {
     this.site = site;
     this.jsm = jsm;
     this.js = js;
+    this.#closed = closed;
   }
 
   /**
@@ -110,7 +119,7 @@ export class LedgerStore {
       try {
         return await fn();
       } catch (e) {
-        if (Date.now() + 50 > deadline) {
+        if (Date.now() + 50 > deadline || this.#closed()) {
           throw new OmnivaError(
             'OMNIVA_ERR_STARDUST_UNAVAILABLE',
             `ledger stream unavailable while trying to ${what}: ${(e as Error).message}`,

@@ -85,7 +85,7 @@ const EXAMPLES: { [N in ContractName]: ContractType<N> } = {
   WorkerStatus: {
     job_id: '6f1c2e7a-3b4d-4c5e-9f60-718293a4b5c6',
     worker: 'scraper',
-    instance_id: 'host-a/scraper/1',
+    instance_id: 'host-a-scraper-1',
     status: 'RUNNING',
     progress: 0.4,
     detail: 'downloading 2 of 5',
@@ -94,7 +94,7 @@ const EXAMPLES: { [N in ContractName]: ContractType<N> } = {
   Heartbeat: {
     host_id: 'host-a',
     actor: 'editor',
-    instance_id: 'host-a/editor/1',
+    instance_id: 'host-a-editor-1',
     state: 'healthy',
     sent_at: '2026-02-01T08:01:00Z',
     uptime_s: 3600.5,

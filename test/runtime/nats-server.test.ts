@@ -84,16 +84,20 @@ test('nats-server - embedded: loopback, a free port (never 4222), store under th
   assert.match(server.url, /^nats:\/\/127\.0\.0\.1:\d+$/);
   assert.not.equal(server.port, 4222);
   assert.ok(existsSync(join(dataDir, 'nats', 'jetstream')), 'JetStream store under the data dir');
-  const jsm = await jetstreamManager(site.nc);
-  const names = (await jsm.streams.names().next()).sort();
-  assert.equal(names, [
-    'KV_OMNIVA_EFFECTS',
-    'KV_OMNIVA_SNAPSHOTS',
-    STREAMS.cmd,
-    STREAMS.dlq,
-    STREAMS.evt,
-  ]);
-  await site.close();
+  try {
+    const jsm = await jetstreamManager(site.nc);
+    const names = (await jsm.streams.names().next()).sort();
+    assert.equal(names, [
+      'KV_OMNIVA_EFFECTS',
+      'KV_OMNIVA_SNAPSHOTS',
+      STREAMS.cmd,
+      STREAMS.dlq,
+      STREAMS.evt,
+      'STARDUST',
+    ]);
+  } finally {
+    await site.close();
+  }
   const after = await connect({ servers: server.url, reconnect: false, timeout: 500 }).then(
     (c) => c.close().then(() => 'connected'),
     () => 'refused',

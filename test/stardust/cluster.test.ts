@@ -1,6 +1,7 @@
 // R3: a three-server site cluster (one JetStream domain), the ledger stream on three replicas.
 // The stream leader is killed (SIGKILL) during a stream of appends and restarted with the same
 // config and store; every acknowledged packet must be there afterwards and the chain intact.
+import { rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
@@ -74,6 +75,7 @@ test.before(async () => {
 test.after(async () => {
   for (const c of closers.reverse()) await c().catch(() => undefined);
   await Promise.all(nodes.map((n) => n.server?.stop()));
+  for (const n of nodes) rmSync(n.dir, { recursive: true, force: true });
 });
 
 async function openWhenReady(nc: NatsConnection): Promise<Ledger> {
@@ -95,7 +97,7 @@ async function openWhenReady(nc: NatsConnection): Promise<Ledger> {
       });
       return ledger;
     },
-    30_000,
+    60_000,
     250,
   ).catch((e) => {
     throw new Error(`${(e as Error).message}; last error: ${String(last)}`);
