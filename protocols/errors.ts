@@ -55,6 +55,10 @@ export const ERRORS = {
   OMNIVA_ERR_NATS_SERVER_START: { retryable: false, description: 'nats-server failed to start' },
   OMNIVA_ERR_CONFIG_INVALID: { retryable: false, description: 'configuration is invalid' },
   OMNIVA_ERR_TIMEOUT: { retryable: true, description: 'operation timed out' },
+  OMNIVA_ERR_PUBLISH_FAILED: {
+    retryable: true,
+    description: 'JetStream refused a publish (no stream, no leader, limits)',
+  },
   OMNIVA_ERR_STALE_EPOCH: {
     retryable: false,
     description: 'command carries a lease epoch older than the newest the receiver has seen',

@@ -22,6 +22,7 @@ import {
 import type { ActorKind } from './actor-kind.ts';
 import { EffectJournal } from './effects.ts';
 import type { EpochGuard } from './fencing.ts';
+import { AckedPublisher } from './internal/acked-publisher.ts';
 import { deadLetter } from './internal/dead-letter.ts';
 import type { Instance } from './internal/instance.ts';
 import { InstanceStore, type PendingWrite } from './internal/instance-store.ts';
@@ -127,6 +128,7 @@ export class ActorHost {
   #js!: JetStreamClient;
   #jsm!: JetStreamManager;
   #store!: InstanceStore;
+  #publisher!: AckedPublisher;
   #journal!: EffectJournal;
   #messages: ConsumerMessages | undefined;
   #rpcSub: Subscription | undefined;
@@ -159,6 +161,7 @@ export class ActorHost {
     const { nc, options: o } = this.#d;
     this.#js = jetstream(nc);
     this.#jsm = await jetstreamManager(nc);
+    this.#publisher = new AckedPublisher(nc);
     // A message can come back until every delivery attempt has timed out or been nak'ed;
     // after that its id need not be remembered.
     const horizonMs =
@@ -166,7 +169,7 @@ export class ActorHost {
     this.#store = new InstanceStore(
       this.kind,
       await new Kvm(nc).open(BUCKETS.snapshots),
-      this.#js,
+      this.#publisher,
       this.#d.codec,
       o.dedupe_window,
       horizonMs,
@@ -232,6 +235,7 @@ export class ActorHost {
     for (const t of this.#timers.values()) clearTimeout(t.handle);
     this.#timers.clear();
     this.#store?.stopAll();
+    this.#publisher?.close();
     this.#state = 'stopped';
   }
 

@@ -1,8 +1,10 @@
-import type { JetStreamClient } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
+import { headers as natsHeaders } from '@nats-io/transport-node';
 import { type Codec, HEADERS } from '../../protocols/index.ts';
 import type { ActorKind } from '../actor-kind.ts';
 import type { Logger } from '../logger.ts';
+import { BUCKETS } from '../provision.ts';
+import type { AckedPublisher } from './acked-publisher.ts';
 import { Instance } from './instance.ts';
 import { encodeEnvelope } from './outbound.ts';
 import {
@@ -35,7 +37,7 @@ export class InstanceStore {
   constructor(
     private readonly kind: ActorKind,
     private readonly kv: KV,
-    private readonly js: JetStreamClient,
+    private readonly publisher: AckedPublisher,
     private readonly codec: Codec,
     private readonly dedupeWindow: number,
     private readonly dedupeHorizonMs: number,
@@ -122,11 +124,16 @@ export class InstanceStore {
       updated_at: new Date(now).toISOString(),
     };
     const rkey = recordKey(this.kind.name, inst.key);
+    // A KV update is a publish to the bucket's subject with the revision as the expected last
+    // sequence of that subject (0: must not exist yet); sent through the shared publisher.
+    const h = natsHeaders();
+    h.set('Nats-Expected-Last-Subject-Sequence', String(inst.revision));
     try {
-      inst.revision =
-        inst.revision === 0
-          ? await this.kv.create(rkey, encodeRecord(record))
-          : await this.kv.update(rkey, encodeRecord(record), inst.revision);
+      inst.revision = await this.publisher.publish(
+        `$KV.${BUCKETS.snapshots}.${rkey}`,
+        encodeRecord(record),
+        h,
+      );
     } catch (e) {
       if (isRevisionConflict(e)) return false;
       throw e;
@@ -157,7 +164,7 @@ export class InstanceStore {
             'message published',
           );
         }
-        return this.js.publish(entry.subject, data, { headers, msgID: entry.envelope.msg_id });
+        return this.publisher.publish(entry.subject, data, headers);
       }),
     );
     // Confirmed entries leave the stored record at its next write.
@@ -184,6 +191,6 @@ export class InstanceStore {
 
 /** JetStream's "wrong last sequence" (10071): another writer updated or created the key first. */
 function isRevisionConflict(e: unknown): boolean {
-  const err = e as { api_error?: { err_code?: number }; code?: number; message?: string };
-  return err?.api_error?.err_code === 10071 || /wrong last sequence/i.test(err?.message ?? '');
+  const err = e as { details?: { errCode?: number }; message?: string };
+  return err?.details?.errCode === 10071 || /wrong last sequence/i.test(err?.message ?? '');
 }

@@ -253,6 +253,31 @@ export function faultyConnection(nc: NatsConnection, rule: FaultRule): NatsConne
           return reply;
         };
       }
+      if (prop === 'publish') {
+        // JetStream publishes sent with a reply subject (the runtime's shared-inbox publisher)
+        // are requests too: the same rule applies.
+        return (
+          subject: string,
+          data?: Uint8Array,
+          opts?: { reply?: string; headers?: MsgHdrs },
+        ) => {
+          if (!opts?.reply) return target.publish(subject, data, opts as never);
+          const action = rule(subject, opts.headers);
+          if (action === 'fail') throw new Error(`injected fault: publish to ${subject} failed`);
+          if (action === 'hang') return;
+          if (action === 'pass-then-hang') {
+            const { reply: _dropped, ...rest } = opts;
+            return target.publish(subject, data, rest as never);
+          }
+          if (typeof action === 'object') {
+            Promise.resolve(action.before()).then(() =>
+              target.publish(subject, data, opts as never),
+            );
+            return;
+          }
+          return target.publish(subject, data, opts as never);
+        };
+      }
       const v = Reflect.get(target, prop, target);
       return typeof v === 'function' ? v.bind(target) : v;
     },
