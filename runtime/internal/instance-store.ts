@@ -55,7 +55,10 @@ export class InstanceStore {
     const stored = entry?.operation === 'PUT' ? decodeRecord(entry.value) : undefined;
     const inst = new Instance(this.kind, key, stored, entry?.revision ?? 0);
     if (inst.restoreNote === 'reset' && stored) {
-      await this.kv.put(`archive.${rkey}.v${stored.kind_version}`, encodeRecord(stored));
+      await this.kv.put(
+        `archive.${rkey}.v${stored.kind_version}`,
+        encodeRecord(stored, this.codec),
+      );
       this.log.warn(
         {
           key,
@@ -131,7 +134,7 @@ export class InstanceStore {
     try {
       inst.revision = await this.publisher.publish(
         `$KV.${BUCKETS.snapshots}.${rkey}`,
-        encodeRecord(record),
+        encodeRecord(record, this.codec),
         h,
       );
     } catch (e) {

@@ -1,4 +1,4 @@
-import type { Envelope } from '../../protocols/index.ts';
+import { CONTENT_TYPES, type Codec, decode, type Envelope, encode } from '../../protocols/index.ts';
 
 /** A message emitted by an instance that is persisted before it is published (the outbox). */
 export interface OutboxEntry {
@@ -67,15 +67,18 @@ export function seenIds(record: InstanceRecord): Set<string> {
   return new Set(record.seen.map(([id]) => id));
 }
 
-const encoder = new TextEncoder();
-const decoder = new TextDecoder();
-
-export function encodeRecord(r: InstanceRecord): Uint8Array {
-  return encoder.encode(JSON.stringify(r));
+/**
+ * Records are written in the site's codec: msgpack by default (a record is rewritten on every
+ * batch, and JSON text cost more than the rest of the write), JSON for reading them with
+ * `nats kv get`. Either is read back, told apart by its first byte.
+ */
+export function encodeRecord(r: InstanceRecord, codec: Codec = 'json'): Uint8Array {
+  return encode(r, codec);
 }
 
 export function decodeRecord(data: Uint8Array): InstanceRecord {
-  return JSON.parse(decoder.decode(data)) as InstanceRecord;
+  const json = data[0] === 0x7b; // '{'
+  return decode(data, json ? CONTENT_TYPES.json : CONTENT_TYPES.msgpack) as InstanceRecord;
 }
 
 /** KV keys allow `[-/_=.a-zA-Z0-9]`; `.` separates our tokens, so other characters are encoded. */

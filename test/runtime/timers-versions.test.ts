@@ -11,6 +11,7 @@ import {
   type RuntimeEmit,
   STREAMS,
 } from '../../runtime/index.ts';
+import { decodeRecord } from '../../runtime/internal/record.ts';
 import { startTestServer, type TestServer, waitFor } from '../support/nats.ts';
 import { connectSite, readStream, SITE, sendCommand, startHost } from '../support/site.ts';
 
@@ -175,7 +176,7 @@ test('versions - without a migration the old snapshot is archived and the instan
     archived && archived.operation === 'PUT',
     'the v2 record is kept under archive.counter.main.v2',
   );
-  const rec = JSON.parse(new TextDecoder().decode(archived.value)) as {
+  const rec = decodeRecord(archived.value) as unknown as {
     machine: { context: { total: number } };
   };
   assert.equal(rec.machine.context.total, 3);

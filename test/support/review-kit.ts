@@ -17,7 +17,7 @@ import {
   type RuntimeEmit,
   STREAMS,
 } from '../../runtime/index.ts';
-import { recordKey } from '../../runtime/internal/record.ts';
+import { decodeRecord, recordKey } from '../../runtime/internal/record.ts';
 import { waitFor } from './nats.ts';
 import { SITE } from './site.ts';
 
@@ -189,7 +189,7 @@ export async function readRecord(
   const kv = await new Kvm(nc).open(BUCKETS.snapshots);
   const e = await kv.get(recordKey(kind, key));
   if (e?.operation !== 'PUT') return undefined;
-  return JSON.parse(new TextDecoder().decode(e.value));
+  return decodeRecord(e.value) as never;
 }
 
 /** Consumer counters for an actor kind's durable on the command stream. */
