@@ -176,6 +176,13 @@ export const configSchema = {
           default: 10000,
           description: 'Time in-flight work gets to finish on shutdown',
         },
+        heartbeat_ms: {
+          type: 'integer',
+          minimum: 0,
+          default: 5000,
+          description:
+            'Heartbeat period of every actor host (0 turns them off); Eclipse watches for gaps',
+        },
         timer_rescan_ms: {
           type: 'integer',
           minimum: 100,

@@ -79,7 +79,13 @@ export {
   type ZenithCommandMeta,
   zenithCommandMetaSchema,
 } from './schemas/zenith-command-meta.ts';
-export { type ParsedSubject, parseSubject, type SubjectKind, subjects } from './subjects.ts';
+export {
+  type ParsedSubject,
+  parseSubject,
+  type SubjectKind,
+  subjectMatches,
+  subjects,
+} from './subjects.ts';
 export {
   type ContractResult,
   checkSchemaVersion,

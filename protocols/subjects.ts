@@ -86,6 +86,17 @@ export const subjects = {
   alertAll: (siteId: string) => subject(siteId, 'alert', '>'),
 } as const;
 
+/** Whether a concrete subject matches a filter with NATS wildcards (`*` one token, `>` the rest). */
+export function subjectMatches(filter: string, subject: string): boolean {
+  const f = filter.split('.');
+  const s = subject.split('.');
+  for (let i = 0; i < f.length; i++) {
+    if (f[i] === '>') return s.length > i;
+    if (f[i] !== '*' && f[i] !== s[i]) return false;
+  }
+  return f.length === s.length;
+}
+
 /** The tokens that follow the kind and what each names; `?` marks an optional last token. */
 const SHAPES = {
   cmd: ['worker', 'instance?'],

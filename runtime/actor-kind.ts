@@ -125,6 +125,11 @@ export interface ActorKind<M extends AnyStateMachine = AnyStateMachine> {
   /** Message types (contract names) the work binding accepts. */
   accepts: readonly ContractName[];
   work?: WorkBinding;
+  /**
+   * A placeable instance of a worker kind (Zenith addresses it as cmd.<worker>.<instance>):
+   * its heartbeats name it so, and Eclipse watches them for gaps.
+   */
+  placement?: { worker: string; instance: string };
   /** Request/reply verbs served on `omniva.<site>.rpc.<name>.<verb>`, and their request contract. */
   rpc?: Readonly<Record<string, ContractName>>;
   /** Which instance a message belongs to; one instance processes its messages in order. */

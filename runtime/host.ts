@@ -16,6 +16,7 @@ import {
   HEADERS,
   makeEnvelope,
   OmnivaError,
+  subjectMatches,
   subjects,
   validateMessage,
 } from '../protocols/index.ts';
@@ -51,6 +52,8 @@ export interface HostOptions {
   drain_timeout_ms: number;
   /** How often stored deadlines are re-read, so a timer armed by a host that died still fires. */
   timer_rescan_ms?: number;
+  /** Heartbeat period on omniva.<site>.hb.<host>; 0 turns heartbeats off. */
+  heartbeat_ms?: number;
 }
 
 /** Seams where tests inject faults (a crash just before the ack, for instance). */
@@ -130,11 +133,15 @@ export class ActorHost {
   #store!: InstanceStore;
   #publisher!: AckedPublisher;
   #journal!: EffectJournal;
-  #messages: ConsumerMessages | undefined;
+  readonly #messages: ConsumerMessages[] = [];
+  /** Set when the kind reads several subjects of a stream through one consumer. */
+  #wants: ((subject: string) => boolean) | undefined;
   #rpcSub: Subscription | undefined;
   #consumeLoop: Promise<void> | undefined;
   #pausedUntil = 0;
   #rescanTimer: NodeJS.Timeout | undefined;
+  #heartbeatTimer: NodeJS.Timeout | undefined;
+  readonly #startedAt = Date.now();
   #state: 'new' | 'running' | 'draining' | 'stopped' = 'new';
 
   constructor(deps: HostDeps, kind: ActorKind) {
@@ -201,7 +208,35 @@ export class ActorHost {
       }, every);
       this.#rescanTimer.unref();
     }
+    const hbMs = o.heartbeat_ms ?? 5_000;
+    if (hbMs > 0) {
+      this.#heartbeat();
+      this.#heartbeatTimer = setInterval(() => this.#heartbeat(), hbMs);
+      this.#heartbeatTimer.unref();
+    }
     this.#log.info('actor host started');
+  }
+
+  /** Liveness for Eclipse: a worker instance whose heartbeats stop is quarantined. */
+  #heartbeat(): void {
+    const p = this.kind.placement;
+    const envelope = makeEnvelope({
+      type: 'Heartbeat',
+      site_id: this.#d.site,
+      actor: this.kind.name,
+      payload: {
+        host_id: this.#d.hostId,
+        actor: p?.worker ?? this.kind.name,
+        instance_id: p?.instance ?? this.#d.hostId,
+        state: this.#now() < this.#pausedUntil ? 'degraded' : 'healthy',
+        sent_at: new Date(this.#now()).toISOString(),
+        uptime_s: Math.round((Date.now() - this.#startedAt) / 1000),
+        in_flight: this.#mailboxes.busy,
+      },
+    });
+    const { data, headers } = encodeEnvelope(envelope, this.#d.codec);
+    // Core publish: a lost heartbeat is what a gap looks like anyway.
+    this.#d.nc.publish(subjects.hb(this.#d.site, this.#d.hostId), data, { headers });
   }
 
   /** Loads instances whose stored record has timers or unsent messages, and arms their timers. */
@@ -219,7 +254,7 @@ export class ActorHost {
   async drain(): Promise<void> {
     if (this.#state !== 'running') return;
     this.#state = 'draining';
-    this.#messages?.stop();
+    for (const m of this.#messages) m.stop();
     await this.#rpcSub?.drain();
     const settled = await this.#mailboxes.settled(this.#d.options.drain_timeout_ms);
     if (!settled) this.#log.warn('drain timed out; unacked messages will be redelivered');
@@ -229,8 +264,9 @@ export class ActorHost {
 
   stop(): void {
     clearInterval(this.#rescanTimer);
+    clearInterval(this.#heartbeatTimer);
     this.#abort.abort();
-    this.#messages?.stop();
+    for (const m of this.#messages) m.stop();
     this.#rpcSub?.unsubscribe();
     for (const t of this.#timers.values()) clearTimeout(t.handle);
     this.#timers.clear();
@@ -256,9 +292,18 @@ export class ActorHost {
     // of each delivery, redelivering a message that is still being worked on. Retries are
     // delayed by explicit naks instead.
     const durable = work.durable ?? this.kind.name;
+    const filter = work.filter(this.#d.site);
+    // Several subjects are read through ONE consumer over the whole stream, filtered here:
+    // one consumer keeps the stream's order between them (a plan never overtakes the failure
+    // it answers), and nats-server 2.10.27 skips messages on a consumer whose
+    // `filter_subjects` mix a wildcard with literals.
+    if (typeof filter !== 'string') {
+      const wanted = [...filter];
+      this.#wants = (subject) => wanted.some((f) => subjectMatches(f, subject));
+    }
     const config = {
       durable_name: durable,
-      ...filterConfig(work.filter(this.#d.site)),
+      ...(typeof filter === 'string' ? { filter_subject: filter } : {}),
       ack_policy: AckPolicy.Explicit,
       ack_wait: ns(o.ack_wait_ms),
       max_deliver: o.max_deliver,
@@ -269,7 +314,7 @@ export class ActorHost {
     else await this.#jsm.consumers.add(work.stream, config);
     const consumer = await this.#js.consumers.get(work.stream, durable);
     const messages = await consumer.consume({ max_messages: o.max_in_flight });
-    this.#messages = messages;
+    this.#messages.push(messages);
     this.#consumeLoop = (async () => {
       for await (const m of messages) {
         this.#onWork(m).catch((e) => this.#log.error({ err: e }, 'unhandled work failure'));
@@ -278,6 +323,10 @@ export class ActorHost {
   }
 
   async #onWork(m: JsMsg): Promise<void> {
+    if (this.#wants && !this.#wants(m.subject)) {
+      m.ack(); // another actor's subject on a shared stream: not ours to judge
+      return;
+    }
     if (this.#now() < this.#pausedUntil) {
       await this.#retryLater(m, this.#pausedUntil - this.#now(), 'kind paused after escalation');
       return;
@@ -646,9 +695,4 @@ export class ActorHost {
       this.#timers.set(tk, { at: t.at, handle });
     }
   }
-}
-
-/** One subject, or several (a consumer's `filter_subjects`, nats-server 2.10+). */
-function filterConfig(f: string | readonly string[]) {
-  return typeof f === 'string' ? { filter_subject: f } : { filter_subjects: [...f] };
 }

@@ -42,7 +42,13 @@ export function siteStreams(o: ProvisionOptions): (Partial<StreamConfig> & { nam
     {
       ...base,
       name: STREAMS.evt,
-      subjects: [subjects.evtAll(o.site), subjects.advAll(o.site), subjects.alertAll(o.site)],
+      // Heartbeats too, so Eclipse reads liveness from the same stream as everything else.
+      subjects: [
+        subjects.evtAll(o.site),
+        subjects.advAll(o.site),
+        subjects.alertAll(o.site),
+        subjects.hbAll(o.site),
+      ],
       retention: RetentionPolicy.Limits,
       max_age: 30 * DAY_NS,
     },

@@ -25,6 +25,8 @@ export interface EclipseOptions {
   maxDelayMs: number;
   /** How long a quarantine lasts before Eclipse signals the instance ready again. */
   quarantineMs: number;
+  /** Silence after which an instance that has sent heartbeats is taken for dead. */
+  heartbeatGapMs: number;
 }
 
 export const DEFAULT_ECLIPSE: EclipseOptions = {
@@ -33,6 +35,7 @@ export const DEFAULT_ECLIPSE: EclipseOptions = {
   baseDelayMs: 1_000,
   maxDelayMs: 60_000,
   quarantineMs: 300_000,
+  heartbeatGapMs: 15_000,
 };
 
 /** Failures that may pass on their own; anything else would fail the same way again. */
@@ -73,10 +76,14 @@ type Context = {
   /** Attempts so far per job. */
   attempts: Record<string, number>;
   quarantined: string[];
+  /** Instances quarantined because their heartbeats stopped (released when they resume). */
+  silent: string[];
 };
 
 type Events =
   | MessageEvent<'WorkerStatus'>
+  | MessageEvent<'Heartbeat'>
+  | { type: 'heartbeat_gap'; worker: string; instance: string; now: number }
   | MessageEvent<'PanicSignal'>
   | { type: 'release'; worker: string; instance: string; now: number };
 
@@ -127,7 +134,7 @@ export function eclipseMachine(o: EclipseOptions = DEFAULT_ECLIPSE) {
     types: {} as { context: Context; events: Events; emitted: RuntimeEmit },
   }).createMachine({
     id: 'eclipse',
-    context: { streaks: {}, attempts: {}, quarantined: [] },
+    context: { streaks: {}, attempts: {}, quarantined: [], silent: [] },
     on: {
       WorkerStatus: [
         {
@@ -189,6 +196,64 @@ export function eclipseMachine(o: EclipseOptions = DEFAULT_ECLIPSE) {
           }),
         },
       ],
+      Heartbeat: {
+        actions: enqueueActions(({ context, event, enqueue }) => {
+          const hb = event.payload;
+          const key = `${hb.actor}/${hb.instance_id}`;
+          // Each heartbeat pushes the deadline back; the timer fires only after a silence.
+          enqueue.emit({
+            type: 'omniva.timer.set',
+            id: `gap/${key}`,
+            at: event.now + o.heartbeatGapMs,
+            event: { type: 'heartbeat_gap', worker: hb.actor, instance: hb.instance_id } as {
+              type: string;
+            },
+          });
+          if (!context.silent.includes(key)) return;
+          enqueue.assign({
+            silent: context.silent.filter((s) => s !== key),
+            quarantined: context.quarantined.filter((q) => q !== key),
+          });
+          enqueue.emit({
+            type: 'omniva.publish',
+            channel: 'adv',
+            name: 'readiness',
+            contract: 'InstanceReadiness',
+            payload: {
+              worker: hb.actor,
+              instance: hb.instance_id,
+              state: 'released',
+              reason: 'heartbeats resumed',
+              at: new Date(event.now).toISOString(),
+            },
+          });
+        }),
+      },
+      heartbeat_gap: {
+        actions: enqueueActions(({ context, event, enqueue }) => {
+          const key = `${event.worker}/${event.instance}`;
+          if (context.silent.includes(key)) return;
+          enqueue.assign({
+            silent: [...context.silent, key],
+            quarantined: context.quarantined.includes(key)
+              ? context.quarantined
+              : [...context.quarantined, key],
+          });
+          enqueue.emit({
+            type: 'omniva.publish',
+            channel: 'adv',
+            name: 'readiness',
+            contract: 'InstanceReadiness',
+            payload: {
+              worker: event.worker,
+              instance: event.instance,
+              state: 'quarantined',
+              reason: `no heartbeat for ${o.heartbeatGapMs} ms: taken for dead; its work goes elsewhere`,
+              at: new Date(event.now).toISOString(),
+            },
+          });
+        }),
+      },
       PanicSignal: {
         // The operator's panic button: Eclipse turns it into advice Zenith enforces.
         actions: emit(({ event }) => ({
@@ -238,10 +303,14 @@ export function eclipseKind(o: EclipseOptions = DEFAULT_ECLIPSE) {
     name: 'eclipse',
     version: 1,
     machine: eclipseMachine(o),
-    accepts: ['WorkerStatus', 'PanicSignal'],
+    accepts: ['WorkerStatus', 'PanicSignal', 'Heartbeat'],
     work: {
       stream: STREAMS.evt,
-      filter: (site) => [subjects.evtAny(site, 'status'), subjects.adv(site, 'operator', 'panic')],
+      filter: (site) => [
+        subjects.evtAny(site, 'status'),
+        subjects.adv(site, 'operator', 'panic'),
+        subjects.hbAll(site),
+      ],
     },
   });
 }

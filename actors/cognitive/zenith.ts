@@ -553,7 +553,39 @@ export function zenithMachine(o: ZenithOptions) {
           const r: InstanceReadiness = event.payload;
           const slot = `${r.worker}/${r.instance}`;
           if (r.state === 'quarantined' && !context.quarantined.includes(slot)) {
-            enqueue.assign({ quarantined: [...context.quarantined, slot] });
+            const quarantined = [...context.quarantined, slot];
+            enqueue.assign({ quarantined });
+            // Work still out on an instance taken for dead goes elsewhere now.
+            const evidence = ids(event.meta.stardust_id);
+            const jobs = { ...context.jobs };
+            for (const [key, job] of Object.entries(context.jobs)) {
+              if (job.status !== 'issued' || `${job.worker}/${job.instance}` !== slot) continue;
+              const instance = place(o, { ...context, quarantined }, job.worker, [r.instance]);
+              if (!instance || evidence.length === 0) continue;
+              const next: Job = {
+                ...job,
+                instance,
+                attempts: job.attempts + 1,
+                evidence: [...job.evidence, ...evidence],
+              };
+              jobs[key] = next;
+              arbitrate(
+                enqueue,
+                event.now,
+                {
+                  decision: 'reroute',
+                  job_key: key,
+                  worker: job.worker,
+                  instance,
+                  accepted: [{ module: 'eclipse', ref: event.meta.msg_id }],
+                  rejected: [],
+                  reason: `${slot} quarantined (${r.reason}); the job moves to ${instance}`,
+                },
+                next.evidence,
+              );
+              issue(enqueue, key, next);
+            }
+            enqueue.assign({ jobs });
           } else if (r.state === 'released' && context.quarantined.includes(slot)) {
             enqueue.assign({ quarantined: context.quarantined.filter((q) => q !== slot) });
             arbitrate(

@@ -11,7 +11,7 @@ export const heartbeatSchema = {
   properties: {
     host_id: { type: 'string', pattern: TOKEN_PATTERN },
     actor: { type: 'string', pattern: TOKEN_PATTERN },
-    instance_id: { type: 'string', minLength: 1 },
+    instance_id: { type: 'string', pattern: TOKEN_PATTERN },
     state: { type: 'string', enum: ['healthy', 'degraded', 'offline'] },
     sent_at: { type: 'string', format: 'date-time' },
     uptime_s: { type: 'number', minimum: 0 },

@@ -513,7 +513,11 @@ test('eclipse - a panic becomes a pause directive for Zenith, an all-clear a res
   assert.equal(d?.parents, [panic.meta.stardust_id]);
   const [all] = publishes(e.send(signal('all_clear')), 'directive');
   assert.equal(all?.payload, { state: 'resumed', reason: 'alice: bad renders', source: 'eclipse' });
-  assert.equal(e.context(), { streaks: {}, attempts: {}, quarantined: [] }, 'no failure history');
+  assert.equal(
+    e.context(),
+    { streaks: {}, attempts: {}, quarantined: [], silent: [] },
+    'no failure history',
+  );
 });
 
 // ---- defects found while writing these tests ---------------------------------------------------

@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { OmnivaError, parseSubject, subjects } from '../../protocols/index.ts';
+import { OmnivaError, parseSubject, subjectMatches, subjects } from '../../protocols/index.ts';
 
 function tokenError(fn: () => unknown): string {
   try {
@@ -169,6 +169,15 @@ test('subjects - directed commands and ledger packets carry an optional last tok
     tokenError(() => subjects.cmdTo('site-a', 'editor', 'a.b')),
     'invalid instance subject token',
   );
+});
+
+test('subjects - wildcard filters match as NATS matches them', () => {
+  assert.ok(subjectMatches('omniva.s.evt.*.status', 'omniva.s.evt.editor-a.status'));
+  assert.not.ok(subjectMatches('omniva.s.evt.*.status', 'omniva.s.evt.editor.status.x'));
+  assert.ok(subjectMatches('omniva.s.>', 'omniva.s.hb.host'));
+  assert.not.ok(subjectMatches('omniva.s.>', 'omniva.s'));
+  assert.ok(subjectMatches('omniva.s.adv.eclipse.plan', 'omniva.s.adv.eclipse.plan'));
+  assert.not.ok(subjectMatches('omniva.s.adv.eclipse.plan', 'omniva.s.adv.eclipse.readiness'));
 });
 
 test.run();

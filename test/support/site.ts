@@ -6,6 +6,7 @@ import {
   decode,
   type Envelope,
   makeEnvelope,
+  subjectMatches,
   subjects,
 } from '../../protocols/index.ts';
 import {
@@ -33,6 +34,8 @@ export const FAST_OPTIONS: HostOptions = {
   escalation_pause_ms: 500,
   drain_timeout_ms: 5_000,
   timer_rescan_ms: 1_000,
+  // Off unless a test is about liveness: heartbeats would fill the streams tests read.
+  heartbeat_ms: 0,
 };
 
 export const silentLog = createLogger({ level: process.env.OMNIVA_TEST_LOG ?? 'silent' });
@@ -137,16 +140,6 @@ export async function readStream(
     });
   }
   return out;
-}
-
-export function subjectMatches(filter: string, subject: string): boolean {
-  const f = filter.split('.');
-  const s = subject.split('.');
-  for (let i = 0; i < f.length; i++) {
-    if (f[i] === '>') return s.length > i;
-    if (f[i] !== '*' && f[i] !== s[i]) return false;
-  }
-  return f.length === s.length;
 }
 
 export { STREAMS };
