@@ -12,6 +12,8 @@ import {
 import {
   type Arbitration,
   arbitrationSchema,
+  type ConflictReport,
+  conflictReportSchema,
   type InstanceReadiness,
   instanceReadinessSchema,
   type OperatorOverride,
@@ -75,6 +77,7 @@ interface ContractTypes {
   OperatorOverride: OperatorOverride;
   PanicSignal: PanicSignal;
   QueueDirective: QueueDirective;
+  ConflictReport: ConflictReport;
 }
 
 export type ContractName = keyof ContractTypes;
@@ -133,6 +136,7 @@ export const CONTRACTS: { readonly [N in ContractName]: Contract<N> } = {
   OperatorOverride: contract('OperatorOverride', operatorOverrideSchema),
   PanicSignal: contract('PanicSignal', panicSignalSchema),
   QueueDirective: contract('QueueDirective', queueDirectiveSchema),
+  ConflictReport: contract('ConflictReport', conflictReportSchema),
 };
 
 export function listContracts(): ContractName[] {

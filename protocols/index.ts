@@ -35,6 +35,8 @@ export { type ClipCandidate, clipCandidateSchema } from './schemas/clip-candidat
 export {
   type Arbitration,
   arbitrationSchema,
+  type ConflictReport,
+  conflictReportSchema,
   type InstanceReadiness,
   instanceReadinessSchema,
   type OperatorOverride,

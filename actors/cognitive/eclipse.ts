@@ -85,6 +85,7 @@ type Events =
   | MessageEvent<'Heartbeat'>
   | { type: 'heartbeat_gap'; worker: string; instance: string; now: number }
   | MessageEvent<'PanicSignal'>
+  | MessageEvent<'ConflictReport'>
   | { type: 'release'; worker: string; instance: string; now: number };
 
 const slot = (s: Pick<WorkerStatus, 'worker' | 'instance_id'>) => `${s.worker}/${s.instance_id}`;
@@ -254,6 +255,48 @@ export function eclipseMachine(o: EclipseOptions = DEFAULT_ECLIPSE) {
           });
         }),
       },
+      ConflictReport: {
+        // Paradox escalates: a quarantine of named instances, or a block of a worker's queue.
+        actions: enqueueActions(({ context, event, enqueue }) => {
+          const r = event.payload;
+          if (r.action === 'ignore' || r.severity === 'low') return;
+          const parents = event.meta.stardust_id ? [event.meta.stardust_id] : [];
+          const reason = `paradox ${r.conflict} (${r.severity})${r.notes ? `: ${r.notes}` : ''}`;
+          const at = new Date(event.now).toISOString();
+          let quarantined = context.quarantined;
+          for (const a of r.affected) {
+            if (r.action === 'quarantine' && a.type === 'instance') {
+              const [worker, instance] = a.id.split('/');
+              const token = /^[A-Za-z0-9_-]+$/;
+              if (
+                !token.test(worker ?? '') ||
+                !token.test(instance ?? '') ||
+                quarantined.includes(a.id)
+              )
+                continue;
+              quarantined = [...quarantined, a.id];
+              enqueue.emit({
+                type: 'omniva.publish',
+                channel: 'adv',
+                name: 'readiness',
+                contract: 'InstanceReadiness',
+                parents,
+                payload: { worker, instance, state: 'quarantined', reason, at },
+              });
+            } else if (r.action === 'block' && a.type === 'worker') {
+              enqueue.emit({
+                type: 'omniva.publish',
+                channel: 'adv',
+                name: 'directive',
+                contract: 'QueueDirective',
+                parents,
+                payload: { worker: a.id, state: 'paused', reason, source: 'eclipse' },
+              });
+            }
+          }
+          if (quarantined !== context.quarantined) enqueue.assign({ quarantined });
+        }),
+      },
       PanicSignal: {
         // The operator's panic button: Eclipse turns it into advice Zenith enforces.
         actions: emit(({ event }) => ({
@@ -303,12 +346,13 @@ export function eclipseKind(o: EclipseOptions = DEFAULT_ECLIPSE) {
     name: 'eclipse',
     version: 1,
     machine: eclipseMachine(o),
-    accepts: ['WorkerStatus', 'PanicSignal', 'Heartbeat'],
+    accepts: ['WorkerStatus', 'PanicSignal', 'Heartbeat', 'ConflictReport'],
     work: {
       stream: STREAMS.evt,
       filter: (site) => [
         subjects.evtAny(site, 'status'),
         subjects.adv(site, 'operator', 'panic'),
+        subjects.adv(site, 'paradox', 'escalation'),
         subjects.hbAll(site),
       ],
     },

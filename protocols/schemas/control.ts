@@ -153,6 +153,53 @@ export const queueDirectiveSchema = {
   additionalProperties: false,
 } as const;
 
+/**
+ * Paradox's conflict report (spec §4.1): what conflicts, how bad, what to do, with the ids it
+ * touches (`worker/instance` for an instance, a uuid for a job) and the ledger evidence.
+ * Published on adv.paradox.conflict; on adv.paradox.escalation when Eclipse must act.
+ */
+export const conflictReportSchema = {
+  $schema,
+  $id: 'https://omniva.dev/schemas/ConflictReport.json',
+  title: 'ConflictReport',
+  type: 'object',
+  required: ['report_id', 'conflict', 'severity', 'action', 'affected', 'evidence'],
+  properties: {
+    report_id: { type: 'string', format: 'uuid' },
+    conflict: {
+      type: 'string',
+      enum: [
+        'duplicate_media',
+        'overlapping_candidates',
+        'circular_lineage',
+        'conflicting_schedule',
+        'conflicting_timestamps',
+      ],
+    },
+    severity: { type: 'string', enum: ['low', 'medium', 'high', 'critical'] },
+    action: { type: 'string', enum: ['block', 'quarantine', 'ignore'] },
+    affected: {
+      type: 'array',
+      minItems: 1,
+      items: {
+        type: 'object',
+        required: ['type', 'id'],
+        properties: {
+          type: {
+            type: 'string',
+            enum: ['video', 'clip', 'job', 'schedule', 'worker', 'instance'],
+          },
+          id: { type: 'string', minLength: 1, maxLength: 256 },
+        },
+        additionalProperties: false,
+      },
+    },
+    evidence: { type: 'array', items: { type: 'string', format: 'uuid' } },
+    notes: { type: 'string', maxLength: 2000 },
+  },
+  additionalProperties: false,
+} as const;
+
 /** One Zenith decision: which advice won, which lost, and why (every one is a Stardust packet). */
 export const arbitrationSchema = {
   $schema,
@@ -217,3 +264,4 @@ export type Arbitration = FromSchema<typeof arbitrationSchema>;
 export type OperatorOverride = FromSchema<typeof operatorOverrideSchema>;
 export type PanicSignal = FromSchema<typeof panicSignalSchema>;
 export type QueueDirective = FromSchema<typeof queueDirectiveSchema>;
+export type ConflictReport = FromSchema<typeof conflictReportSchema>;

@@ -221,6 +221,15 @@ const EXAMPLES: { [N in ContractName]: ContractType<N> } = {
     reason: 'operator panic',
     source: 'eclipse',
   },
+  ConflictReport: {
+    report_id: '8b9c0d1e-2f3a-4b4c-9d5e-6f7a8b9c0d1e',
+    conflict: 'duplicate_media',
+    severity: 'high',
+    action: 'quarantine',
+    affected: [{ type: 'instance', id: 'scraper/host-a' }],
+    evidence: ['0b8e6c1d-2f3a-8b5c-8d7e-9f0a1b2c3d4e'],
+    notes: 'the same upload ingested twice by one instance',
+  },
   Arbitration: {
     decision: 'reroute',
     job_key: '7e6d5c4b-3a29-4818-8f7e-6d5c4b3a2918',
