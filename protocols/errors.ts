@@ -91,6 +91,26 @@ export const ERRORS = {
     retryable: true,
     description: 'the ledger stream could not be reached or the ledger is closed',
   },
+  OMNIVA_ERR_FFMPEG_MISSING: {
+    retryable: false,
+    description: 'ffmpeg or ffprobe executable not found or not runnable',
+  },
+  OMNIVA_ERR_MEDIA_CORRUPT: {
+    retryable: false,
+    description: 'a file is not readable media (ffprobe rejected it)',
+  },
+  OMNIVA_ERR_CHECKSUM_MISMATCH: {
+    retryable: false,
+    description: 'a stored media file no longer matches its sha256; it was quarantined',
+  },
+  OMNIVA_ERR_MEDIA_MISSING: {
+    retryable: false,
+    description: 'a media file does not exist (no store entry for the URI, or no file at the path)',
+  },
+  OMNIVA_ERR_MEDIA_URI: {
+    retryable: false,
+    description: 'a media URI is malformed or names another site',
+  },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;

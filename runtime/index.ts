@@ -49,6 +49,7 @@ export {
 } from './lease.ts';
 export { drainOnSignals } from './lifecycle.ts';
 export { createLogger, type Logger, messageLogger } from './logger.ts';
+export * from './media/index.ts';
 export {
   checkNatsServerVersion,
   type EmbeddedServer,

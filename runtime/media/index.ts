@@ -1,0 +1,19 @@
+export {
+  type FfmpegSource,
+  type FfmpegTools,
+  parseFfmpegVersion,
+  type ResolveFfmpegOptions,
+  resolveFfmpeg,
+} from './ffmpeg.ts';
+export { formatMediaUri, isMediaUri, type MediaRef, parseMediaUri } from './media-uri.ts';
+export { type MediaInfo, type ProbeOptions, probe } from './probe.ts';
+export {
+  DEFAULT_GC_AGE_MS,
+  type GcOptions,
+  type GcReport,
+  type MediaEntry,
+  MediaStore,
+  type MediaStoreOptions,
+  type PutResult,
+} from './store.ts';
+export { MEDIA_WORKER_CODES, mediaWorkerCode } from './worker-codes.ts';
