@@ -48,8 +48,8 @@ test('eclipse - a Paradox escalation to quarantine an instance becomes a quarant
   const { out, context } = escalate({});
   const [signal] = publishes(out);
   assert.equal(signal?.contract, 'InstanceReadiness');
-  assert.equal((signal?.payload as { instance: string }).instance, 'host-a');
-  assert.match((signal?.payload as { reason: string }).reason, /paradox duplicate_media \(high\)/);
+  assert.equal((signal!.payload as { instance: string }).instance, 'host-a');
+  assert.match((signal!.payload as { reason: string }).reason, /paradox duplicate_media \(high\)/);
   assert.equal(signal?.parents, [EVIDENCE], 'cites the report');
   assert.ok(validateContract('InstanceReadiness', signal?.payload).ok);
   assert.equal(context.quarantined, ['scraper/host-a']);
@@ -63,7 +63,7 @@ test('eclipse - a Paradox block of a worker becomes a pause directive; ignore an
     blocked.map((p) => p.contract),
     ['QueueDirective'],
   );
-  assert.equal((blocked[0]?.payload as { state: string }).state, 'paused');
+  assert.equal((blocked[0]!.payload as { state: string }).state, 'paused');
   assert.ok(validateContract('QueueDirective', blocked[0]?.payload).ok);
   assert.equal(publishes(escalate({ action: 'ignore' }).out), []);
   assert.equal(publishes(escalate({ severity: 'low' }).out), []);
