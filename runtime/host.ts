@@ -1,5 +1,4 @@
 import {
-  AckPolicy,
   type ConsumerMessages,
   type JetStreamClient,
   type JetStreamManager,
@@ -8,22 +7,22 @@ import {
   jetstreamManager,
 } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
-import type { NatsConnection, Subscription } from '@nats-io/transport-node';
+import type { Subscription } from '@nats-io/transport-node';
 import {
-  type Codec,
   decode,
   type Envelope,
   HEADERS,
-  makeEnvelope,
   OmnivaError,
-  subjectMatches,
   subjects,
   validateMessage,
 } from '../protocols/index.ts';
 import type { ActorKind } from './actor-kind.ts';
 import { EffectJournal } from './effects.ts';
 import type { EpochGuard } from './fencing.ts';
+import { emptyStats, type HostDeps, type HostStats } from './host-deps.ts';
 import { AckedPublisher } from './internal/acked-publisher.ts';
+import { Alarms } from './internal/alarms.ts';
+import { bindConsumer } from './internal/consumer.ts';
 import { deadLetter } from './internal/dead-letter.ts';
 import type { Instance } from './internal/instance.ts';
 import { InstanceStore, type PendingWrite } from './internal/instance-store.ts';
@@ -33,64 +32,13 @@ import { contentTypeOf, encodeEnvelope } from './internal/outbound.ts';
 import { seenIds } from './internal/record.ts';
 import { Recorder } from './internal/recorder.ts';
 import { serveRpc } from './internal/rpc-binding.ts';
-import { type Authority, runStep } from './internal/step.ts';
+import { escalationEnvelope, heartbeatEnvelope } from './internal/signals.ts';
+import { runStep } from './internal/step.ts';
 import { RestartBudget } from './internal/supervisor.ts';
 import type { Logger } from './logger.ts';
 import { BUCKETS } from './provision.ts';
-import type { Ledger } from './stardust/index.ts';
 
-/** The runtime section of the configuration, as the host needs it. */
-export interface HostOptions {
-  ack_wait_ms: number;
-  max_deliver: number;
-  backoff_ms: readonly number[];
-  max_in_flight: number;
-  dedupe_window: number;
-  restart_intensity: number;
-  restart_period_ms: number;
-  escalation_pause_ms: number;
-  drain_timeout_ms: number;
-  /** How often stored deadlines are re-read, so a timer armed by a host that died still fires. */
-  timer_rescan_ms?: number;
-  /** Heartbeat period on omniva.<site>.hb.<host>; 0 turns heartbeats off. */
-  heartbeat_ms?: number;
-}
-
-/** Seams where tests inject faults (a crash just before the ack, for instance). */
-export interface HostHooks {
-  beforeAck?: (info: { msg_id: string; key: string }) => void | Promise<void>;
-}
-
-export interface HostDeps {
-  nc: NatsConnection;
-  site: string;
-  hostId: string;
-  codec: Codec;
-  log: Logger;
-  options: HostOptions;
-  hooks?: HostHooks;
-  now?: () => number;
-  /** Lets the kind issue commands: Zenith's lease epoch and instance id. */
-  authority?: Authority;
-  /** Refuses commands from a deposed Zenith (design §5); commands must then carry a stamp. */
-  fencing?: EpochGuard;
-  /** The site's Stardust ledger: every message the actor publishes is recorded there first. */
-  ledger?: Ledger;
-}
-
-/** Counters since the host started. */
-export interface HostStats {
-  processed: number;
-  /** Redeliveries recognised by message id and acked without processing again. */
-  duplicates: number;
-  dead_lettered: number;
-  crashes: number;
-  /** Snapshot writes that lost a revision race to another host and were redone. */
-  conflicts: number;
-  timers_fired: number;
-  /** Snapshot writes; fewer than messages when several share a write (group commit). */
-  writes: number;
-}
+export type { HostDeps, HostHooks, HostOptions, HostStats } from './host-deps.ts';
 
 type WorkItem =
   | { kind: 'msg'; m: JsMsg; env: Envelope }
@@ -98,7 +46,6 @@ type WorkItem =
 
 const PERSIST_ATTEMPTS = 5;
 const BATCH_MAX = 64;
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 const causeOf = (i: WorkItem) => (i.kind === 'msg' ? i.env.msg_id : `timer.${i.id}.${i.at}`);
 
@@ -115,19 +62,19 @@ export class ActorHost {
   readonly #log: Logger;
   readonly #mailboxes = new Mailboxes();
   readonly #pending = new Map<string, WorkItem[]>();
-  readonly #timers = new Map<string, { at: number; handle: NodeJS.Timeout }>();
+  readonly #alarms = new Alarms(
+    () => this.#now(),
+    (key, id, at) => {
+      if (this.#state === 'running') this.#enqueue(key, { kind: 'timer', id, at });
+    },
+    (key) => {
+      if (this.#state === 'running') this.#store.get(key).then((i) => this.#armTimers(i));
+    },
+  );
   readonly #budget: RestartBudget;
   readonly #recorder: Recorder;
   readonly #abort = new AbortController();
-  readonly #stats: HostStats = {
-    processed: 0,
-    duplicates: 0,
-    dead_lettered: 0,
-    crashes: 0,
-    conflicts: 0,
-    timers_fired: 0,
-    writes: 0,
-  };
+  readonly #stats: HostStats = emptyStats();
   #js!: JetStreamClient;
   #jsm!: JetStreamManager;
   #store!: InstanceStore;
@@ -219,24 +166,20 @@ export class ActorHost {
 
   /** Liveness for Eclipse: a worker instance whose heartbeats stop is quarantined. */
   #heartbeat(): void {
-    const p = this.kind.placement;
-    const envelope = makeEnvelope({
-      type: 'Heartbeat',
-      site_id: this.#d.site,
-      actor: this.kind.name,
-      payload: {
-        host_id: this.#d.hostId,
-        actor: p?.worker ?? this.kind.name,
-        instance_id: p?.instance ?? this.#d.hostId,
-        state: this.#now() < this.#pausedUntil ? 'degraded' : 'healthy',
-        sent_at: new Date(this.#now()).toISOString(),
-        uptime_s: Math.round((Date.now() - this.#startedAt) / 1000),
-        in_flight: this.#mailboxes.busy,
-      },
+    const envelope = heartbeatEnvelope(this.#identity(), {
+      degraded: this.#now() < this.#pausedUntil,
+      uptimeS: Math.round((Date.now() - this.#startedAt) / 1000),
+      inFlight: this.#mailboxes.busy,
+      now: this.#now(),
     });
     const { data, headers } = encodeEnvelope(envelope, this.#d.codec);
     // Core publish: a lost heartbeat is what a gap looks like anyway.
     this.#d.nc.publish(subjects.hb(this.#d.site, this.#d.hostId), data, { headers });
+  }
+
+  #identity() {
+    const { site, hostId } = this.#d;
+    return { site, hostId, kind: this.kind.name, placement: this.kind.placement };
   }
 
   /** Loads instances whose stored record has timers or unsent messages, and arms their timers. */
@@ -268,8 +211,7 @@ export class ActorHost {
     this.#abort.abort();
     for (const m of this.#messages) m.stop();
     this.#rpcSub?.unsubscribe();
-    for (const t of this.#timers.values()) clearTimeout(t.handle);
-    this.#timers.clear();
+    this.#alarms.clear();
     this.#store?.stopAll();
     this.#publisher?.close();
     this.#state = 'stopped';
@@ -287,33 +229,15 @@ export class ActorHost {
   async #startWork(): Promise<void> {
     const work = this.kind.work as NonNullable<ActorKind['work']>;
     const o = this.#d.options;
-    const ns = (ms: number) => ms * 1e6;
-    // No consumer-level `backoff`: JetStream would use it instead of ack_wait as the deadline
-    // of each delivery, redelivering a message that is still being worked on. Retries are
-    // delayed by explicit naks instead.
-    const durable = work.durable ?? this.kind.name;
-    const filter = work.filter(this.#d.site);
-    // Several subjects are read through ONE consumer over the whole stream, filtered here:
-    // one consumer keeps the stream's order between them (a plan never overtakes the failure
-    // it answers), and nats-server 2.10.27 skips messages on a consumer whose
-    // `filter_subjects` mix a wildcard with literals.
-    if (typeof filter !== 'string') {
-      const wanted = [...filter];
-      this.#wants = (subject) => wanted.some((f) => subjectMatches(f, subject));
-    }
-    const config = {
-      durable_name: durable,
-      ...(typeof filter === 'string' ? { filter_subject: filter } : {}),
-      ack_policy: AckPolicy.Explicit,
-      ack_wait: ns(o.ack_wait_ms),
-      max_deliver: o.max_deliver,
-      max_ack_pending: o.max_in_flight * 4,
-    };
-    const exists = await this.#jsm.consumers.info(work.stream, durable).catch(() => undefined);
-    if (exists) await this.#jsm.consumers.update(work.stream, durable, config);
-    else await this.#jsm.consumers.add(work.stream, config);
-    const consumer = await this.#js.consumers.get(work.stream, durable);
-    const messages = await consumer.consume({ max_messages: o.max_in_flight });
+    const { messages, wants } = await bindConsumer(this.#jsm, this.#js, {
+      stream: work.stream,
+      durable: work.durable ?? this.kind.name,
+      filter: work.filter(this.#d.site),
+      ackWaitMs: o.ack_wait_ms,
+      maxDeliver: o.max_deliver,
+      maxInFlight: o.max_in_flight,
+    });
+    this.#wants = wants;
     this.#messages.push(messages);
     this.#consumeLoop = (async () => {
       for await (const m of messages) {
@@ -614,19 +538,12 @@ export class ActorHost {
       { restarts, pause_ms: o.escalation_pause_ms },
       'restart budget exhausted; escalating',
     );
-    const envelope = makeEnvelope({
-      type: 'ActorEscalation',
-      site_id: this.#d.site,
-      actor: this.kind.name,
-      payload: {
-        actor: this.kind.name,
-        instance_key: key,
-        host_id: this.#d.hostId,
-        restarts,
-        period_ms: o.restart_period_ms,
-        last_error: { code: err.code, message: err.message },
-        at: new Date(this.#now()).toISOString(),
-      },
+    const envelope = escalationEnvelope(this.#identity(), {
+      key,
+      restarts,
+      periodMs: o.restart_period_ms,
+      error: err,
+      now: this.#now(),
     });
     const subject = subjects.alert(this.#d.site, 'actor_escalation');
     const stardustId = await this.#recorder.record(subject, envelope);
@@ -675,24 +592,6 @@ export class ActorHost {
 
   /** Arms an in-process timer for every deadline in the record; they fire through the queue. */
   #armTimers(inst: Instance): void {
-    if (this.#state === 'stopped') return;
-    const key = inst.key;
-    for (const [id, t] of Object.entries(inst.record.timers)) {
-      const tk = `${key}\u0000${id}`;
-      const armed = this.#timers.get(tk);
-      if (armed?.at === t.at) continue;
-      if (armed) clearTimeout(armed.handle);
-      // setTimeout cannot wait longer than ~24.8 days; a long timer is re-armed when it wakes.
-      const delay = Math.min(Math.max(0, t.at - this.#now()), MAX_TIMER_MS);
-      const handle = setTimeout(() => {
-        this.#timers.delete(tk);
-        if (this.#state !== 'running') return;
-        if (t.at > this.#now()) this.#store.get(key).then((i) => this.#armTimers(i));
-        else this.#enqueue(key, { kind: 'timer', id, at: t.at });
-      }, delay);
-      // The connection keeps a running host alive; a timer alone must not keep a stopped one.
-      handle.unref();
-      this.#timers.set(tk, { at: t.at, handle });
-    }
+    if (this.#state !== 'stopped') this.#alarms.arm(inst.key, inst.record.timers);
   }
 }
