@@ -1,5 +1,6 @@
 import { type MsgHdrs, headers as natsHeaders } from '@nats-io/transport-node';
 import {
+  CONTENT_TYPES,
   type Codec,
   type Envelope,
   encode,
@@ -31,11 +32,9 @@ export function encodeReply(
   envelope: Envelope,
   codec: Codec,
 ): { data: Uint8Array; headers: MsgHdrs } {
-  const all = envelopeHeaders(envelope, codec);
   const h = natsHeaders();
-  for (const k of [HEADERS.contentType, HEADERS.type, HEADERS.trace]) {
-    const v = all[k];
-    if (v) h.set(k, v);
-  }
+  h.set(HEADERS.contentType, CONTENT_TYPES[codec]);
+  h.set(HEADERS.type, envelope.type);
+  h.set(HEADERS.trace, envelope.trace_id);
   return { data: encode(envelope, codec), headers: h };
 }
