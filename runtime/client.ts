@@ -13,7 +13,7 @@ import {
   subjects,
 } from '../protocols/index.ts';
 import { contentTypeOf, encodeEnvelope, encodeReply } from './internal/outbound.ts';
-import { Recorder } from './internal/recorder.ts';
+import { Recorder, stardustHeader } from './internal/recorder.ts';
 import type { Ledger } from './stardust/index.ts';
 
 /**
@@ -62,8 +62,7 @@ export class SiteClient {
     });
     const subject = subjects.adv(this.site, module, kind);
     const stardust_id = await this.#recorder.record(subject, envelope);
-    const extra: Record<string, string> = stardust_id ? { [HEADERS.stardustId]: stardust_id } : {};
-    const { data, headers } = encodeEnvelope(envelope, this.codec, extra);
+    const { data, headers } = encodeEnvelope(envelope, this.codec, stardustHeader(stardust_id));
     await this.#js.publish(subject, data, { headers, msgID: envelope.msg_id });
     return { envelope, stardust_id };
   }

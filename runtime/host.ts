@@ -30,7 +30,7 @@ import { Mailboxes } from './internal/mailboxes.ts';
 import { metaOf, toOmnivaError } from './internal/messages.ts';
 import { contentTypeOf, encodeEnvelope } from './internal/outbound.ts';
 import { seenIds } from './internal/record.ts';
-import { Recorder } from './internal/recorder.ts';
+import { Recorder, stardustHeader } from './internal/recorder.ts';
 import { serveRpc } from './internal/rpc-binding.ts';
 import { escalationEnvelope, heartbeatEnvelope } from './internal/signals.ts';
 import { runStep } from './internal/step.ts';
@@ -547,8 +547,7 @@ export class ActorHost {
     });
     const subject = subjects.alert(this.#d.site, 'actor_escalation');
     const stardustId = await this.#recorder.record(subject, envelope);
-    const extra: Record<string, string> = stardustId ? { [HEADERS.stardustId]: stardustId } : {};
-    const { data, headers } = encodeEnvelope(envelope, this.#d.codec, extra);
+    const { data, headers } = encodeEnvelope(envelope, this.#d.codec, stardustHeader(stardustId));
     await this.#js.publish(subject, data, {
       headers,
       msgID: envelope.msg_id,

@@ -10,7 +10,7 @@ import {
   subjects,
 } from '../../protocols/index.ts';
 import { encodeEnvelope } from './outbound.ts';
-import type { Recorder } from './recorder.ts';
+import { type Recorder, stardustHeader } from './recorder.ts';
 
 export interface DeadLetterInput {
   js: JetStreamClient;
@@ -65,12 +65,12 @@ export async function deadLetter(i: DeadLetterInput): Promise<void> {
       original_data_b64: Buffer.from(i.data).toString('base64'),
     },
   });
-  const { data, headers } = encodeEnvelope(envelope, i.codec, {
-    [HEADERS.errorCode]: i.error.code,
-  });
   const subject = subjects.dlq(i.site, i.actor);
   const stardustId = await i.recorder?.record(subject, envelope);
-  if (stardustId) headers.set(HEADERS.stardustId, stardustId);
+  const { data, headers } = encodeEnvelope(envelope, i.codec, {
+    [HEADERS.errorCode]: i.error.code,
+    ...stardustHeader(stardustId),
+  });
   await i.js.publish(subject, data, { headers, msgID: envelope.msg_id });
 }
 

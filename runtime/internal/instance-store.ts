@@ -1,6 +1,6 @@
 import type { KV } from '@nats-io/kv';
 import { headers as natsHeaders } from '@nats-io/transport-node';
-import { type Codec, HEADERS } from '../../protocols/index.ts';
+import type { Codec } from '../../protocols/index.ts';
 import type { ActorKind } from '../actor-kind.ts';
 import type { Logger } from '../logger.ts';
 import { BUCKETS } from '../provision.ts';
@@ -15,7 +15,7 @@ import {
   recordKey,
   rememberSeen,
 } from './record.ts';
-import type { Recorder } from './recorder.ts';
+import { type Recorder, stardustHeader } from './recorder.ts';
 import type { StepOutcome } from './step.ts';
 
 /** What a batch of steps changed, written as one record (group commit). */
@@ -156,10 +156,11 @@ export class InstanceStore {
     await Promise.all(
       entries.map((entry, i) => {
         const stardustId = ids[i];
-        const extra: Record<string, string> = stardustId
-          ? { [HEADERS.stardustId]: stardustId }
-          : {};
-        const { data, headers } = encodeEnvelope(entry.envelope, this.codec, extra);
+        const { data, headers } = encodeEnvelope(
+          entry.envelope,
+          this.codec,
+          stardustHeader(stardustId),
+        );
         if (stardustId && this.log.isLevelEnabled('debug')) {
           const { trace_id, msg_id } = entry.envelope;
           this.log.debug(

@@ -1,4 +1,4 @@
-import { type Envelope, parseSubject } from '../../protocols/index.ts';
+import { type Envelope, HEADERS, parseSubject } from '../../protocols/index.ts';
 import type { Ledger } from '../stardust/index.ts';
 
 /** The ledger packet kind for what travels on each subject kind. */
@@ -31,6 +31,11 @@ const MAX_BODY_BYTES = 4096;
 function leanBody(payload: unknown): { body?: unknown } {
   const text = JSON.stringify(payload);
   return text.length <= MAX_BODY_BYTES ? { body: payload } : {};
+}
+
+/** The header that carries a message's packet id to whoever receives it (none without one). */
+export function stardustHeader(stardustId: string | undefined): Record<string, string> {
+  return stardustId ? { [HEADERS.stardustId]: stardustId } : {};
 }
 
 /**
