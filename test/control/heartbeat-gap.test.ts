@@ -1,42 +1,24 @@
 // A worker instance that dies silently: its heartbeats stop, Eclipse takes it for dead after
 // the gap, Zenith moves the job that was waiting for it to a live instance.
-import type { NatsConnection } from '@nats-io/transport-node';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { DEFAULT_ECLIPSE, eclipseKind, zenithKind } from '../../actors/cognitive/index.ts';
-import {
-  ActorHost,
-  createLogger,
-  type LeaderHost,
-  type Ledger,
-  openLedger,
-  provisionEpochs,
-  provisionLeases,
-  SiteClient,
-  startLeaderHost,
-} from '../../runtime/index.ts';
+import { DEFAULT_ECLIPSE, eclipseKind } from '../../actors/cognitive/index.ts';
+import { SiteClient } from '../../runtime/index.ts';
+import { type ControlSite, openControlSite, startZenith } from '../support/control-site.ts';
 import { testEditorKind } from '../support/editor-kind.ts';
-import { startTestServer, type TestServer, waitFor } from '../support/nats.ts';
-import { connectSite, FAST_OPTIONS, SITE, silentLog, startHost } from '../support/site.ts';
+import { waitFor } from '../support/nats.ts';
+import { SITE, startHost } from '../support/site.ts';
 
-let server: TestServer;
-let nc: NatsConnection;
-let ledger: Ledger;
+let site: ControlSite;
 const renders: string[] = [];
 const HB = { heartbeat_ms: 200 };
 
 test.before(async () => {
-  server = await startTestServer({ domain: SITE });
-  nc = await connectSite(server.url);
-  await provisionLeases(nc, { ttlMs: 3_000 });
-  await provisionEpochs(nc);
-  ledger = await openLedger(nc, { site: SITE, log: createLogger({ level: 'silent' }) });
+  site = await openControlSite();
 });
 
 test.after(async () => {
-  await ledger.close();
-  await nc.close();
-  await server.cleanup();
+  await site.close();
 });
 
 test('heartbeat gap - a silent instance is quarantined and its job rerouted', async () => {
@@ -44,41 +26,31 @@ test('heartbeat gap - a silent instance is quarantined and its job rerouted', as
     ...testEditorKind(i, renders),
     placement: { worker: 'editor', instance: i },
   });
-  const editorA = await startHost(nc, editorKind('a'), { ledger, options: HB, hostId: 'host-a' });
-  const editorB = await startHost(nc, editorKind('b'), { ledger, options: HB, hostId: 'host-b' });
-  const eclipse = await startHost(nc, eclipseKind({ ...DEFAULT_ECLIPSE, heartbeatGapMs: 1_200 }), {
-    ledger,
+  const editorA = await startHost(site.nc, editorKind('a'), {
+    ledger: site.ledger,
+    options: HB,
+    hostId: 'host-a',
   });
-  let zenith: ActorHost | undefined;
-  const leader: LeaderHost = await startLeaderHost({
-    nc,
-    site: SITE,
-    holder: 'zenith-1',
-    log: silentLog,
-    makeHost: (authority) => {
-      zenith = new ActorHost(
-        {
-          nc,
-          site: SITE,
-          hostId: 'zenith-1',
-          codec: 'msgpack',
-          log: silentLog,
-          options: FAST_OPTIONS,
-          authority,
-          ledger,
-        },
-        zenithKind({ workers: { editor: ['a', 'b'] }, cycleMs: 30_000 }),
-      );
-      return zenith;
+  const editorB = await startHost(site.nc, editorKind('b'), {
+    ledger: site.ledger,
+    options: HB,
+    hostId: 'host-b',
+  });
+  const eclipse = await startHost(
+    site.nc,
+    eclipseKind({ ...DEFAULT_ECLIPSE, heartbeatGapMs: 1_200 }),
+    {
+      ledger: site.ledger,
     },
-  });
+  );
+  const zenith = await startZenith(site, { editor: ['a', 'b'] });
+  const { leader } = zenith;
   try {
-    await waitFor(() => zenith?.state === 'running');
     await new Promise((r) => setTimeout(r, 500)); // Eclipse has heard both instances
     editorA.stop(); // dies without a word: no drain, no more heartbeats
 
     const clip = crypto.randomUUID();
-    const operator = new SiteClient(nc, SITE, { actor: 'operator', ledger });
+    const operator = new SiteClient(site.nc, SITE, { actor: 'operator', ledger: site.ledger });
     await operator.advise('operator', 'work_request', 'WorkRequest', {
       request_id: crypto.randomUUID(),
       job_key: clip,
@@ -97,7 +69,7 @@ test('heartbeat gap - a silent instance is quarantined and its job rerouted', as
       jobs: Record<string, { status: string; instance: string }>;
       quarantined: string[];
     };
-    const view = async () => (await (zenith as ActorHost).inspect()).context as View;
+    const view = () => zenith.view<View>();
     await waitFor(async () => (await view()).jobs[clip]?.instance === 'a', 5_000);
     const done = await waitFor(async () => {
       const v = await view();

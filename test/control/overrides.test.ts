@@ -1,51 +1,32 @@
 // Manual overrides and the panic button: both enter through Zenith only (Eclipse turns a
 // panic into advice), and every one is recorded with the operator's identity.
-import type { NatsConnection } from '@nats-io/transport-node';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { DEFAULT_ECLIPSE, eclipseKind, zenithKind } from '../../actors/cognitive/index.ts';
+import { DEFAULT_ECLIPSE, eclipseKind } from '../../actors/cognitive/index.ts';
 import type { Arbitration, StardustPacket } from '../../protocols/index.ts';
-import {
-  ActorHost,
-  createLogger,
-  type LeaderHost,
-  type Ledger,
-  openLedger,
-  provisionEpochs,
-  provisionLeases,
-  SiteClient,
-  startLeaderHost,
-} from '../../runtime/index.ts';
+import { SiteClient } from '../../runtime/index.ts';
+import { type ControlSite, openControlSite, startZenith } from '../support/control-site.ts';
 import { testEditorKind } from '../support/editor-kind.ts';
-import { startTestServer, type TestServer, waitFor } from '../support/nats.ts';
-import { connectSite, FAST_OPTIONS, SITE, silentLog, startHost } from '../support/site.ts';
+import { waitFor } from '../support/nats.ts';
+import { SITE, startHost } from '../support/site.ts';
 
-let server: TestServer;
-let nc: NatsConnection;
-let ledger: Ledger;
+let site: ControlSite;
 const renders: string[] = [];
-
 type ZenithView = { jobs: Record<string, { status: string; priority?: number }>; paused: string[] };
 
 test.before(async () => {
-  server = await startTestServer({ domain: SITE });
-  nc = await connectSite(server.url);
-  await provisionLeases(nc, { ttlMs: 3_000 });
-  await provisionEpochs(nc);
-  ledger = await openLedger(nc, { site: SITE, log: createLogger({ level: 'silent' }) });
+  site = await openControlSite();
 });
 
 test.after(async () => {
-  await ledger.close();
-  await nc.close();
-  await server.cleanup();
+  await site.close();
 });
 
 async function arbitrations(): Promise<{ a: Arbitration; packet: StardustPacket }[]> {
-  await ledger.settle();
+  await site.ledger.settle();
   const out: { a: Arbitration; packet: StardustPacket }[] = [];
   for (let seq = 1; ; seq++) {
-    const e = await ledger.store.bySeq(seq).catch(() => undefined);
+    const e = await site.ledger.store.bySeq(seq).catch(() => undefined);
     if (!e) break;
     if (!e.parsed.ok) continue;
     const p = e.parsed.packet;
@@ -57,35 +38,13 @@ async function arbitrations(): Promise<{ a: Arbitration; packet: StardustPacket 
 }
 
 test('overrides - panic pauses a queue through Eclipse and Zenith; all-clear resumes it and the waiting job runs', async () => {
-  const editor = await startHost(nc, testEditorKind('a', renders), { ledger });
-  const eclipse = await startHost(nc, eclipseKind(DEFAULT_ECLIPSE), { ledger });
-  let zenith: ActorHost | undefined;
-  const leader: LeaderHost = await startLeaderHost({
-    nc,
-    site: SITE,
-    holder: 'zenith-1',
-    log: silentLog,
-    makeHost: (authority) => {
-      zenith = new ActorHost(
-        {
-          nc,
-          site: SITE,
-          hostId: 'zenith-1',
-          codec: 'msgpack',
-          log: silentLog,
-          options: FAST_OPTIONS,
-          authority,
-          ledger,
-        },
-        zenithKind({ workers: { editor: ['a'] }, cycleMs: 30_000 }),
-      );
-      return zenith;
-    },
-  });
-  const alice = new SiteClient(nc, SITE, { actor: 'alice', ledger });
-  const view = async () => (await (zenith as ActorHost).inspect()).context as ZenithView;
+  const editor = await startHost(site.nc, testEditorKind('a', renders), { ledger: site.ledger });
+  const eclipse = await startHost(site.nc, eclipseKind(DEFAULT_ECLIPSE), { ledger: site.ledger });
+  const zenith = await startZenith(site, { editor: ['a'] });
+  const { leader } = zenith;
+  const view = () => zenith.view<ZenithView>();
+  const alice = new SiteClient(site.nc, SITE, { actor: 'alice', ledger: site.ledger });
   try {
-    await waitFor(() => zenith?.state === 'running');
     await alice.advise('operator', 'panic', 'PanicSignal', {
       operator: 'alice',
       worker: 'editor',
@@ -156,7 +115,7 @@ test('overrides - panic pauses a queue through Eclipse and Zenith; all-clear res
       /^alice: sponsor deadline/,
       "the operator's identity is recorded",
     );
-    const overridePacket = await ledger.get(prioritize?.packet._meta_parents[0] as string);
+    const overridePacket = await site.ledger.get(prioritize?.packet._meta_parents[0] as string);
     assert.equal(overridePacket?.actor, 'alice', 'the override itself is a packet by alice');
     const reject = decisions.find((x) => x.a.decision === 'reject');
     assert.equal(reject?.a.rejected[0]?.why, 'no such job');

@@ -2,88 +2,49 @@
 // gpu_starvation → Eclipse plans a reroute and quarantines it → Zenith records the
 // arbitration and reassigns the job → the other instance succeeds → Stardust holds the
 // failure, the plan, the retry and the resolution with the right parents.
-import type { NatsConnection } from '@nats-io/transport-node';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { DEFAULT_ECLIPSE, eclipseKind, zenithKind } from '../../actors/cognitive/index.ts';
+import { DEFAULT_ECLIPSE, eclipseKind } from '../../actors/cognitive/index.ts';
 import { type StardustPacket, subjects, type WorkerErrorCode } from '../../protocols/index.ts';
-import {
-  ActorHost,
-  createLogger,
-  EpochGuard,
-  type LeaderHost,
-  type Ledger,
-  openLedger,
-  provisionEpochs,
-  provisionLeases,
-  SiteClient,
-  startLeaderHost,
-} from '../../runtime/index.ts';
+import { EpochGuard, SiteClient } from '../../runtime/index.ts';
+import { type ControlSite, openControlSite, startZenith } from '../support/control-site.ts';
 import { testEditorKind } from '../support/editor-kind.ts';
-import { startTestServer, type TestServer, waitFor } from '../support/nats.ts';
-import { connectSite, FAST_OPTIONS, SITE, silentLog, startHost } from '../support/site.ts';
+import { waitFor } from '../support/nats.ts';
+import { SITE, startHost } from '../support/site.ts';
 
-let server: TestServer;
-let nc: NatsConnection;
-let ledger: Ledger;
+let site: ControlSite;
 const renders: string[] = [];
 const editorKind = (instance: string, failWith?: WorkerErrorCode) =>
   testEditorKind(instance, renders, failWith);
-
 test.before(async () => {
-  server = await startTestServer({ domain: SITE });
-  nc = await connectSite(server.url);
-  await provisionLeases(nc, { ttlMs: 3_000 });
-  await provisionEpochs(nc);
-  ledger = await openLedger(nc, { site: SITE, log: createLogger({ level: 'silent' }) });
+  site = await openControlSite();
 });
 
 test.after(async () => {
-  await ledger.close();
-  await nc.close();
-  await server.cleanup();
+  await site.close();
 });
 
 test('use case 2 - a failing editor is quarantined, the job rerouted, and the ledger tells the story', async () => {
   const fenced = async (instance: string, failWith?: WorkerErrorCode) => {
-    const guard = new EpochGuard({ nc, site: SITE, receiver: `editor-${instance}` });
+    const guard = new EpochGuard({ nc: site.nc, site: SITE, receiver: `editor-${instance}` });
     await guard.start();
-    return startHost(nc, editorKind(instance, failWith), { fencing: guard, ledger });
+    return startHost(site.nc, editorKind(instance, failWith), {
+      fencing: guard,
+      ledger: site.ledger,
+    });
   };
   const editorA = await fenced('a', 'gpu_starvation');
   const editorB = await fenced('b');
   const eclipse = await startHost(
-    nc,
+    site.nc,
     eclipseKind({ ...DEFAULT_ECLIPSE, quarantineAfter: 1, baseDelayMs: 200, maxDelayMs: 1_000 }),
-    { ledger },
+    { ledger: site.ledger },
   );
-  let zenithHost: ActorHost | undefined;
-  const leader: LeaderHost = await startLeaderHost({
-    nc,
-    site: SITE,
-    holder: 'zenith-1',
-    log: silentLog,
-    makeHost: (authority) => {
-      zenithHost = new ActorHost(
-        {
-          nc,
-          site: SITE,
-          hostId: 'zenith-1',
-          codec: 'msgpack',
-          log: silentLog,
-          options: FAST_OPTIONS,
-          authority,
-          ledger,
-        },
-        zenithKind({ workers: { editor: ['a', 'b'] }, cycleMs: 30_000 }),
-      );
-      return zenithHost;
-    },
-  });
+  const zenith = await startZenith(site, { editor: ['a', 'b'] });
+  const { leader } = zenith;
   try {
-    await waitFor(() => leader.lease.isLeader() && zenithHost?.state === 'running');
     const clip = crypto.randomUUID();
-    const operator = new SiteClient(nc, SITE, { actor: 'operator', ledger });
+    const operator = new SiteClient(site.nc, SITE, { actor: 'operator', ledger: site.ledger });
     const { stardust_id: requestId } = await operator.advise(
       'operator',
       'work_request',
@@ -105,7 +66,7 @@ test('use case 2 - a failing editor is quarantined, the job rerouted, and the le
     );
 
     const z = await waitFor(async () => {
-      const v = await (zenithHost as ActorHost).inspect();
+      const v = await zenith.host().inspect();
       const jobs = (
         v.context as {
           jobs: Record<string, { status: string; instance: string; attempts: number }>;
@@ -121,11 +82,11 @@ test('use case 2 - a failing editor is quarantined, the job rerouted, and the le
     assert.equal(renders, ['a', 'b'], 'one failed render on a, one render on b, nothing repeated');
 
     // The ledger: request → command(a) → failure → plan → arbitrations → command(b) → done → resolution.
-    await ledger.settle();
-    const index = await ledger.lineage.sync();
+    await site.ledger.settle();
+    const index = await site.ledger.lineage.sync();
     const packets = new Map<string, StardustPacket>();
     for (const node of [...index.byEntity('job', clip), ...index.byEntity('clip', clip)]) {
-      const p = await ledger.get(node.stardust_id);
+      const p = await site.ledger.get(node.stardust_id);
       if (p) packets.set(p.stardust_id, p);
     }
     const all = [...packets.values()];
@@ -193,7 +154,7 @@ test('use case 2 - a failing editor is quarantined, the job rerouted, and the le
       resolution._meta_parents.includes(done.stardust_id),
       'the resolution cites the success',
     );
-    const v = await ledger.verify();
+    const v = await site.ledger.verify();
     assert.equal(v.ok, true, JSON.stringify(v));
   } finally {
     await leader.stop();
