@@ -2,15 +2,9 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { assign, emit, setup } from 'xstate';
 import { subjects } from '../../protocols/index.ts';
-import {
-  type ActorHost,
-  defineActorKind,
-  type MessageEvent,
-  type RuntimeEmit,
-  STREAMS,
-} from '../../runtime/index.ts';
+import { type ActorHost, STREAMS } from '../../runtime/index.ts';
+import { alarmKind as sharedAlarmKind } from '../support/alarm-kind.ts';
 import { startTestServer, type TestServer, waitFor } from '../support/nats.ts';
 import { Cleanup, faultyConnection, ledgerKey, readRecord, sleep } from '../support/review-kit.ts';
 import { connectSite, readStream, SITE, sendCommand, startHost } from '../support/site.ts';
@@ -19,63 +13,7 @@ let server: TestServer;
 let nc: NatsConnection;
 const cleanup = new Cleanup();
 
-type Ping = { type: 'ping'; now: number };
-
-/** `<key>/arm` with n = delay arms timer "alarm"; `<key>/cancel` cancels it; a ping publishes `pinged`. */
-const alarm = setup({
-  types: {} as {
-    context: { fired: number; armedFor?: number };
-    events: MessageEvent<'EchoRequest'> | Ping;
-    emitted: RuntimeEmit;
-  },
-}).createMachine({
-  context: { fired: 0 },
-  on: {
-    EchoRequest: [
-      {
-        guard: ({ event }) => event.payload.text.endsWith('/cancel'),
-        actions: [
-          assign({ armedFor: undefined }),
-          emit({ type: 'omniva.timer.cancel' as const, id: 'alarm' }),
-        ],
-      },
-      {
-        actions: [
-          assign({ armedFor: ({ event }) => event.now + (event.payload.n ?? 0) }),
-          emit(({ event }) => ({
-            type: 'omniva.timer.set' as const,
-            id: 'alarm',
-            at: event.now + (event.payload.n ?? 0),
-            event: { type: 'ping' },
-          })),
-        ],
-      },
-    ],
-    ping: {
-      actions: [
-        assign({ fired: ({ context }) => context.fired + 1 }),
-        emit(({ event }) => ({
-          type: 'omniva.publish' as const,
-          channel: 'evt' as const,
-          name: 'pinged',
-          contract: 'EchoReply' as const,
-          payload: { text: 'ping', n: event.now },
-        })),
-      ],
-    },
-  },
-});
-
-function alarmKind(name: string) {
-  return defineActorKind({
-    name,
-    version: 1,
-    machine: alarm,
-    accepts: ['EchoRequest'],
-    work: { stream: STREAMS.cmd, filter: (site) => subjects.cmd(site, name) },
-    key: ledgerKey,
-  });
-}
+const alarmKind = (name: string) => sharedAlarmKind(name, ledgerKey);
 
 const pings = (name: string) => readStream(nc, STREAMS.evt, subjects.evt(SITE, name, 'pinged'));
 

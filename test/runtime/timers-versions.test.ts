@@ -2,7 +2,7 @@ import { Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { assign, emit, setup } from 'xstate';
+import { assign, setup } from 'xstate';
 import { subjects } from '../../protocols/index.ts';
 import {
   BUCKETS,
@@ -12,57 +12,14 @@ import {
   STREAMS,
 } from '../../runtime/index.ts';
 import { decodeRecord } from '../../runtime/internal/record.ts';
+import { alarmKind as sharedAlarmKind } from '../support/alarm-kind.ts';
 import { startTestServer, type TestServer, waitFor } from '../support/nats.ts';
 import { connectSite, readStream, SITE, sendCommand, startHost } from '../support/site.ts';
 
 let server: TestServer;
 let nc: NatsConnection;
 
-type Ping = { type: 'ping'; now: number };
-
-/** Arms a timer `n` ms after the message; publishes `pinged` when it fires. */
-const alarm = setup({
-  types: {} as {
-    context: { fired: number; armedFor?: number };
-    events: MessageEvent<'EchoRequest'> | Ping;
-    emitted: RuntimeEmit;
-  },
-}).createMachine({
-  context: { fired: 0 },
-  on: {
-    EchoRequest: {
-      actions: [
-        assign({ armedFor: ({ event }) => event.now + (event.payload.n ?? 0) }),
-        emit(({ event }) => ({
-          type: 'omniva.timer.set' as const,
-          id: 'alarm',
-          at: event.now + (event.payload.n ?? 0),
-          event: { type: 'ping' },
-        })),
-      ],
-    },
-    ping: {
-      actions: [
-        assign({ fired: ({ context }) => context.fired + 1 }),
-        emit(({ event }) => ({
-          type: 'omniva.publish' as const,
-          channel: 'evt' as const,
-          name: 'pinged',
-          contract: 'EchoReply' as const,
-          payload: { text: 'ping', n: event.now },
-        })),
-      ],
-    },
-  },
-});
-
-const alarmKind = defineActorKind({
-  name: 'alarm',
-  version: 1,
-  machine: alarm,
-  accepts: ['EchoRequest'],
-  work: { stream: STREAMS.cmd, filter: (site) => subjects.cmd(site, 'alarm') },
-});
+const alarmKind = sharedAlarmKind('alarm');
 
 test.before(async () => {
   server = await startTestServer({ domain: SITE });
