@@ -8,6 +8,7 @@ import {
   type ClipCandidate,
   clipCandidateRules,
   clipCandidateSchema,
+  timeRangeRule,
 } from './schemas/clip-candidate.ts';
 import {
   type Arbitration,
@@ -32,6 +33,28 @@ import { type EchoReply, echoReplySchema } from './schemas/echo-reply.ts';
 import { type EchoRequest, echoRequestSchema } from './schemas/echo-request.ts';
 import { type EditJob, editJobSchema } from './schemas/edit-job.ts';
 import { type Heartbeat, heartbeatSchema } from './schemas/heartbeat.ts';
+import {
+  type AnalysisReport,
+  type AnalyzeJob,
+  analysisReportSchema,
+  analyzeJobSchema,
+  type VideoAssetCreated,
+  videoAssetCreatedSchema,
+} from './schemas/media-work.ts';
+import {
+  type ClipRendered,
+  clipRenderedSchema,
+  type EditOrder,
+  editOrderSchema,
+  type PublishOrder,
+  type PublishReceipt,
+  publishOrderSchema,
+  publishReceiptSchema,
+  type ScheduleChange,
+  type ScheduleOrder,
+  scheduleChangeSchema,
+  scheduleOrderSchema,
+} from './schemas/publish-work.ts';
 import { type SampleTask, sampleTaskSchema } from './schemas/sample-task.ts';
 import { type SampleTaskDone, sampleTaskDoneSchema } from './schemas/sample-task-done.ts';
 import { type ScheduleTask, scheduleTaskSchema } from './schemas/schedule-task.ts';
@@ -78,6 +101,15 @@ interface ContractTypes {
   PanicSignal: PanicSignal;
   QueueDirective: QueueDirective;
   ConflictReport: ConflictReport;
+  VideoAssetCreated: VideoAssetCreated;
+  AnalyzeJob: AnalyzeJob;
+  AnalysisReport: AnalysisReport;
+  EditOrder: EditOrder;
+  ClipRendered: ClipRendered;
+  PublishOrder: PublishOrder;
+  PublishReceipt: PublishReceipt;
+  ScheduleOrder: ScheduleOrder;
+  ScheduleChange: ScheduleChange;
 }
 
 export type ContractName = keyof ContractTypes;
@@ -137,6 +169,23 @@ export const CONTRACTS: { readonly [N in ContractName]: Contract<N> } = {
   PanicSignal: contract('PanicSignal', panicSignalSchema),
   QueueDirective: contract('QueueDirective', queueDirectiveSchema),
   ConflictReport: contract('ConflictReport', conflictReportSchema),
+  VideoAssetCreated: contract('VideoAssetCreated', videoAssetCreatedSchema, (v) =>
+    analysisResultRules(v.analysis_stub).map((x) => ({
+      ...x,
+      pointer: `/analysis_stub${x.pointer}`,
+    })),
+  ),
+  AnalyzeJob: contract('AnalyzeJob', analyzeJobSchema),
+  AnalysisReport: contract('AnalysisReport', analysisReportSchema, (v) => [
+    ...analysisResultRules(v.result).map((x) => ({ ...x, pointer: `/result${x.pointer}` })),
+    ...v.candidate_features.flatMap((c, i) => timeRangeRule(c, `/candidate_features/${i}`)),
+  ]),
+  EditOrder: contract('EditOrder', editOrderSchema, (v) => timeRangeRule(v, '')),
+  ClipRendered: contract('ClipRendered', clipRenderedSchema),
+  PublishOrder: contract('PublishOrder', publishOrderSchema),
+  PublishReceipt: contract('PublishReceipt', publishReceiptSchema),
+  ScheduleOrder: contract('ScheduleOrder', scheduleOrderSchema),
+  ScheduleChange: contract('ScheduleChange', scheduleChangeSchema),
 };
 
 export function listContracts(): ContractName[] {

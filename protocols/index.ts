@@ -28,7 +28,12 @@ export {
 } from './errors.ts';
 export { isUtcDateTime, isUuidV4 } from './formats.ts';
 export { envelopeHeaders, HEADERS } from './headers.ts';
-export { SEMVER_PATTERN, SITE_ID_PATTERN, TOKEN_PATTERN } from './patterns.ts';
+export {
+  MEDIA_URI_PATTERN,
+  SEMVER_PATTERN,
+  SITE_ID_PATTERN,
+  TOKEN_PATTERN,
+} from './patterns.ts';
 export { type ActorEscalation, actorEscalationSchema } from './schemas/actor-escalation.ts';
 export { type AnalysisResult, analysisResultSchema } from './schemas/analysis-result.ts';
 export { type ClipCandidate, clipCandidateSchema } from './schemas/clip-candidate.ts';
@@ -56,6 +61,28 @@ export { type EchoRequest, echoRequestSchema } from './schemas/echo-request.ts';
 export { type EditJob, editJobSchema } from './schemas/edit-job.ts';
 export { type EnvelopeFields, envelopeSchema } from './schemas/envelope.ts';
 export { type Heartbeat, heartbeatSchema } from './schemas/heartbeat.ts';
+export {
+  type AnalysisReport,
+  type AnalyzeJob,
+  analysisReportSchema,
+  analyzeJobSchema,
+  type VideoAssetCreated,
+  videoAssetCreatedSchema,
+} from './schemas/media-work.ts';
+export {
+  type ClipRendered,
+  clipRenderedSchema,
+  type EditOrder,
+  editOrderSchema,
+  type PublishOrder,
+  type PublishReceipt,
+  publishOrderSchema,
+  publishReceiptSchema,
+  type ScheduleChange,
+  type ScheduleOrder,
+  scheduleChangeSchema,
+  scheduleOrderSchema,
+} from './schemas/publish-work.ts';
 export { type SampleTask, sampleTaskSchema } from './schemas/sample-task.ts';
 export { type SampleTaskDone, sampleTaskDoneSchema } from './schemas/sample-task-done.ts';
 export { type ScheduleTask, scheduleTaskSchema } from './schemas/schedule-task.ts';

@@ -9,3 +9,6 @@ export const TOKEN_PATTERN = '^[A-Za-z0-9_-]+$';
 
 /** `MAJOR.MINOR.PATCH`, as the spec writes `schema_version`. */
 export const SEMVER_PATTERN = '^\\d+\\.\\d+\\.\\d+$';
+
+/** `media://<site>/sha256/<hex>`, the only way a message names media bytes (design §8). */
+export const MEDIA_URI_PATTERN = '^media://[a-z0-9][a-z0-9-]{0,62}/sha256/[0-9a-f]{64}$';

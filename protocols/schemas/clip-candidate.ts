@@ -52,7 +52,15 @@ export type ClipCandidate = FromSchema<typeof clipCandidateSchema>;
 
 /** `base` is the candidate's own pointer when it sits inside another document. */
 export function clipCandidateRules(candidate: ClipCandidate, base = ''): Violation[] {
-  const { start_time, end_time } = candidate;
+  return timeRangeRule(candidate, base);
+}
+
+/** `end_time > start_time`, for every document that carries a time range. */
+export function timeRangeRule(
+  range: { start_time: number; end_time: number },
+  base: string,
+): Violation[] {
+  const { start_time, end_time } = range;
   if (end_time > start_time) return [];
   return [
     {

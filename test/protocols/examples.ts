@@ -240,6 +240,167 @@ const EXAMPLES: { [N in ContractName]: ContractType<N> } = {
     reason: 'eclipse advised a reroute away from gpu-1',
     at: '2026-02-01T08:00:05Z',
   },
+  VideoAssetCreated: {
+    job_id: '6f1c2e7a-3b4d-4c5e-9f60-718293a4b5c6',
+    video_id: '3d2c1b0a-9f8e-4d7c-a6b5-a4b3c2d1e0f9',
+    source_item: 'yt:video:dQw4w9WgXcQ',
+    title: 'Ten years of a small bakery',
+    published_at: '2026-01-15T10:00:00Z',
+    media_uri:
+      'media://site-a/sha256/1111111111111111111111111111111111111111111111111111111111111111',
+    captions_uri:
+      'media://site-a/sha256/2222222222222222222222222222222222222222222222222222222222222222',
+    captions_format: 'srt',
+    metadata: {
+      duration_s: 1800.5,
+      size_bytes: 412_000_000,
+      container: 'mov,mp4,m4a,3gp,3g2,mj2',
+      width: 1920,
+      height: 1080,
+      fps: 30,
+      video_codec: 'h264',
+      has_audio: true,
+      audio_codec: 'aac',
+      sample_rate: 48_000,
+      channels: 2,
+    },
+    analysis_stub: {
+      video_id: '3d2c1b0a-9f8e-4d7c-a6b5-a4b3c2d1e0f9',
+      transcript: '',
+      keywords_detected: [],
+      virality_score: 0,
+      relevance_score: 0,
+      clip_candidates: [],
+    },
+  },
+  AnalyzeJob: {
+    job_id: '7a6b5c4d-3e2f-4a1b-8c9d-0e1f2a3b4c5d',
+    video_id: '3d2c1b0a-9f8e-4d7c-a6b5-a4b3c2d1e0f9',
+    scraper_job_id: '6f1c2e7a-3b4d-4c5e-9f60-718293a4b5c6',
+    media_uri:
+      'media://site-a/sha256/1111111111111111111111111111111111111111111111111111111111111111',
+    captions_uri:
+      'media://site-a/sha256/2222222222222222222222222222222222222222222222222222222222222222',
+    captions_format: 'srt',
+    asr: 'captions',
+  },
+  AnalysisReport: {
+    job_id: '7a6b5c4d-3e2f-4a1b-8c9d-0e1f2a3b4c5d',
+    result: {
+      video_id: '3d2c1b0a-9f8e-4d7c-a6b5-a4b3c2d1e0f9',
+      transcript: 'So the trick nobody tells you about sourdough is the cold retard overnight.',
+      keywords_detected: ['sourdough'],
+      virality_score: 0.7,
+      relevance_score: 0.8,
+      clip_candidates: [
+        {
+          start_time: 12.5,
+          end_time: 41,
+          confidence: 0.88,
+          subject_focus: 'creator',
+          faces_detected: 1,
+          semantic_tags: ['sourdough'],
+          pantheon_votes: {},
+          lattice_priority: 0.5,
+        },
+      ],
+    },
+    candidate_features: [
+      {
+        start_time: 12.5,
+        end_time: 41,
+        features: { loudness_lufs: -18.2, words_per_s: 2.7, silence_ratio: 0.05 },
+        scores: { energy: 0.3, pace: 0.25, hook: 0.2 },
+        sentences: 4,
+      },
+    ],
+    transcript_uri:
+      'media://site-a/sha256/3333333333333333333333333333333333333333333333333333333333333333',
+    model: { transcript_source: 'srt', analyzer_version: '1.0.0', ffmpeg_version: '5.1.8' },
+  },
+  EditOrder: {
+    editing_context_id: '5c4b3a29-1807-4f6e-9d5c-4b3a29180706',
+    job: {
+      clip_id: '9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d',
+      operations: ['cut', 'reframe', 'captions', 'loudnorm', 'encode', 'thumbnail'],
+      ffmpeg_commands: [],
+      gpu_required: false,
+      estimated_duration: 20,
+    },
+    source_uri:
+      'media://site-a/sha256/1111111111111111111111111111111111111111111111111111111111111111',
+    transcript_uri:
+      'media://site-a/sha256/3333333333333333333333333333333333333333333333333333333333333333',
+    start_time: 12.5,
+    end_time: 41,
+    reframe: 'auto',
+    faces_detected: 1,
+  },
+  ClipRendered: {
+    editing_context_id: '5c4b3a29-1807-4f6e-9d5c-4b3a29180706',
+    clip_id: '9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d',
+    clip_uri:
+      'media://site-a/sha256/4444444444444444444444444444444444444444444444444444444444444444',
+    thumbnail_uri:
+      'media://site-a/sha256/5555555555555555555555555555555555555555555555555555555555555555',
+    edit_summary: {
+      duration_s: 28.5,
+      width: 1080,
+      height: 1920,
+      reframe: 'center',
+      caption_cues: 9,
+      loudness_target: -14,
+      sha256: '4444444444444444444444444444444444444444444444444444444444444444',
+    },
+    render_ms: 14_250,
+    reused: false,
+    ffmpeg_version: '5.1.8',
+    commands: ['ffmpeg -ss 12.5 -t 28.5 -i source.mp4 out.mp4'],
+  },
+  PublishOrder: {
+    job: {
+      clip_id: '9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d',
+      title: 'The cold retard trick',
+      description: 'One step most home bakers skip.',
+      keywords: ['sourdough'],
+      scheduled_time: '2026-02-02T17:00:00Z',
+      privacy_status: 'private',
+    },
+    clip_uri:
+      'media://site-a/sha256/4444444444444444444444444444444444444444444444444444444444444444',
+    thumbnail_uri:
+      'media://site-a/sha256/5555555555555555555555555555555555555555555555555555555555555555',
+    target: 'local',
+    authorization: 'eyJhdWQiOiJ1cGxvYWRlciJ9.c2lnbmF0dXJl',
+  },
+  PublishReceipt: {
+    clip_id: '9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d',
+    target: 'youtube',
+    status: 'SCHEDULED',
+    platform_id: 'dQw4w9WgXcQ',
+    yt_video_id: 'dQw4w9WgXcQ',
+    url: 'https://youtu.be/dQw4w9WgXcQ',
+    scheduled_time: '2026-02-02T17:00:00Z',
+  },
+  ScheduleOrder: {
+    task: {
+      clip_id: '9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d',
+      recommended_time: '2026-02-02T17:00:00Z',
+      priority: 0.8,
+      horizon_adjustment: 0.1,
+      final_decision_source: 'zenith',
+    },
+    channel: 'bakery-main',
+    goal_window: '2026-W06',
+  },
+  ScheduleChange: {
+    clip_id: '9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d',
+    channel: 'bakery-main',
+    change: 'scheduled',
+    slot: '2026-02-02T18:00:00Z',
+    reason: 'preferred window 17:00-20:00, 60 min after the previous post',
+    goal_window: '2026-W06',
+  },
 };
 
 /** A fresh deep copy, free to mutate. */
