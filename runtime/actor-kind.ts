@@ -104,6 +104,11 @@ export interface EffectContext {
   idempotencyKey: string;
   site: string;
   signal: AbortSignal;
+  /**
+   * Publishes a message at once on `evt.<actor>.<name>` (validated, recorded), for progress
+   * while the effect runs; the step's own messages go out only after it.
+   */
+  report: (name: string, contract: ContractName, payload: unknown) => void;
 }
 export type EffectHandler = (input: unknown, ctx: EffectContext) => Promise<unknown>;
 

@@ -1,6 +1,7 @@
 import type { KV } from '@nats-io/kv';
 import { OmnivaError } from '../protocols/index.ts';
 import type {
+  EffectContext,
   EffectDoneEvent,
   EffectEmit,
   EffectFailedEvent,
@@ -56,6 +57,7 @@ export class EffectJournal {
     handler: EffectHandler | undefined,
     signal: AbortSignal,
     now: () => number,
+    report: EffectContext['report'] = () => {},
   ): Promise<EffectDoneEvent | EffectFailedEvent> {
     const key = this.journalKey(kind, instanceKey, emit.id);
     const stored = await this.#kv.get(key);
@@ -63,7 +65,12 @@ export class EffectJournal {
     if (stored && stored.operation === 'PUT') {
       entry = JSON.parse(decoder.decode(stored.value)) as JournalEntry;
     } else {
-      entry = await this.#execute(emit, handler, key, signal);
+      entry = await this.#execute(emit, handler, {
+        idempotencyKey: key,
+        site: this.#site,
+        signal,
+        report,
+      });
       if (entry.ok || !entry.error.retryable) {
         await this.#kv.put(key, encoder.encode(JSON.stringify(entry)));
       }
@@ -76,8 +83,7 @@ export class EffectJournal {
   async #execute(
     emit: EffectEmit,
     handler: EffectHandler | undefined,
-    key: string,
-    signal: AbortSignal,
+    ctx: EffectContext,
   ): Promise<JournalEntry> {
     if (!handler) {
       return {
@@ -92,7 +98,7 @@ export class EffectJournal {
     try {
       return {
         ok: true,
-        output: await handler(emit.input, { idempotencyKey: key, site: this.#site, signal }),
+        output: await handler(emit.input, ctx),
       };
     } catch (e) {
       return toFailure(e);

@@ -28,13 +28,14 @@ import type { Instance } from './internal/instance.ts';
 import { InstanceStore, type PendingWrite } from './internal/instance-store.ts';
 import { Mailboxes } from './internal/mailboxes.ts';
 import { metaOf, toOmnivaError } from './internal/messages.ts';
-import { contentTypeOf, encodeEnvelope } from './internal/outbound.ts';
+import { contentTypeOf, encodeEnvelope, publishRecorded } from './internal/outbound.ts';
 import { seenIds } from './internal/record.ts';
-import { Recorder, stardustHeader } from './internal/recorder.ts';
+import { Recorder } from './internal/recorder.ts';
 import { serveRpc } from './internal/rpc-binding.ts';
 import { escalationEnvelope, heartbeatEnvelope } from './internal/signals.ts';
 import { runStep } from './internal/step.ts';
 import { RestartBudget } from './internal/supervisor.ts';
+import { Telemetry } from './internal/telemetry.ts';
 import type { Logger } from './logger.ts';
 import { BUCKETS } from './provision.ts';
 
@@ -73,6 +74,7 @@ export class ActorHost {
   );
   readonly #budget: RestartBudget;
   readonly #recorder: Recorder;
+  #telemetry!: Telemetry;
   readonly #abort = new AbortController();
   readonly #stats: HostStats = emptyStats();
   #js!: JetStreamClient;
@@ -116,6 +118,7 @@ export class ActorHost {
     this.#js = jetstream(nc);
     this.#jsm = await jetstreamManager(nc);
     this.#publisher = new AckedPublisher(nc);
+    this.#telemetry = new Telemetry(this.#js, this.#d, this.kind.name, this.#recorder, this.#log);
     // A message can come back until every delivery attempt has timed out or been nak'ed;
     // after that its id need not be remembered.
     const horizonMs =
@@ -467,6 +470,7 @@ export class ActorHost {
       journal: this.#journal,
       signal: this.#abort.signal,
       now: this.#now,
+      report: this.#telemetry.for(trace_id, item.kind === 'msg' ? item.env.msg_id : undefined),
       ...(this.#d.authority ? { authority: this.#d.authority } : {}),
     });
     write.machine = inst.persisted();
@@ -546,12 +550,7 @@ export class ActorHost {
       now: this.#now(),
     });
     const subject = subjects.alert(this.#d.site, 'actor_escalation');
-    const stardustId = await this.#recorder.record(subject, envelope);
-    const { data, headers } = encodeEnvelope(envelope, this.#d.codec, stardustHeader(stardustId));
-    await this.#js.publish(subject, data, {
-      headers,
-      msgID: envelope.msg_id,
-    });
+    await publishRecorded(this.#js, this.#recorder, this.#d.codec, subject, envelope);
   }
 
   /** Dead-letters a message with its reason and terminates it, so it is never redelivered. */

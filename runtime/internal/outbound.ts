@@ -1,3 +1,4 @@
+import type { JetStreamClient } from '@nats-io/jetstream';
 import { type MsgHdrs, headers as natsHeaders } from '@nats-io/transport-node';
 import {
   CONTENT_TYPES,
@@ -7,6 +8,7 @@ import {
   envelopeHeaders,
   HEADERS,
 } from '../../protocols/index.ts';
+import { type Recorder, stardustHeader } from './recorder.ts';
 
 /** Encodes an envelope with its metadata headers (Omniva-Type, Omniva-Trace, Nats-Msg-Id, ...). */
 export function encodeEnvelope(
@@ -37,4 +39,17 @@ export function encodeReply(
   h.set(HEADERS.type, envelope.type);
   h.set(HEADERS.trace, envelope.trace_id);
   return { data: encode(envelope, codec), headers: h };
+}
+
+/** Records an envelope in Stardust (when a ledger is configured), then publishes it to its stream. */
+export async function publishRecorded(
+  js: JetStreamClient,
+  recorder: Recorder,
+  codec: Codec,
+  subject: string,
+  envelope: Envelope,
+): Promise<void> {
+  const stardustId = await recorder.record(subject, envelope);
+  const { data, headers } = encodeEnvelope(envelope, codec, stardustHeader(stardustId));
+  await js.publish(subject, data, { headers, msgID: envelope.msg_id });
 }

@@ -7,7 +7,7 @@ import {
   subjects,
   validateContract,
 } from '../../protocols/index.ts';
-import type { ReplyEmit, RuntimeEmit } from '../actor-kind.ts';
+import type { EffectContext, ReplyEmit, RuntimeEmit } from '../actor-kind.ts';
 import type { EffectJournal } from '../effects.ts';
 import type { Instance } from './instance.ts';
 import type { OutboxEntry, TimerEntry } from './record.ts';
@@ -28,6 +28,8 @@ export interface StepInput {
   journal: EffectJournal;
   signal: AbortSignal;
   now: () => number;
+  /** Publishes progress from inside an effect (see EffectContext.report). */
+  report?: EffectContext['report'];
   /** Present on a host allowed to issue commands (Zenith holding the lease). */
   authority?: Authority;
 }
@@ -146,6 +148,7 @@ export async function runStep(input: StepInput): Promise<StepOutcome> {
           instance.kind.effects?.[e.name],
           input.signal,
           input.now,
+          input.report,
         );
         queue.push(...instance.deliver(result));
         break;

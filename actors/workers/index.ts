@@ -1,0 +1,7 @@
+export {
+  CANCELLED,
+  type JobResults,
+  type JobWorkerSpec,
+  jobWorkerKind,
+  workerCode,
+} from './internal/job-worker.ts';
