@@ -9,6 +9,7 @@ export {
   loadConfig,
 } from './load.ts';
 export { configSchema, type OmnivaConfig } from './schema.ts';
+export { isSecretRef, resolveSecret } from './secrets.ts';
 export {
   type LogConfig,
   logSlice,

@@ -38,6 +38,8 @@ import {
   type AnalyzeJob,
   analysisReportSchema,
   analyzeJobSchema,
+  type MediaCaptured,
+  mediaCapturedSchema,
   type VideoAssetCreated,
   videoAssetCreatedSchema,
 } from './schemas/media-work.ts';
@@ -101,6 +103,7 @@ interface ContractTypes {
   PanicSignal: PanicSignal;
   QueueDirective: QueueDirective;
   ConflictReport: ConflictReport;
+  MediaCaptured: MediaCaptured;
   VideoAssetCreated: VideoAssetCreated;
   AnalyzeJob: AnalyzeJob;
   AnalysisReport: AnalysisReport;
@@ -169,6 +172,7 @@ export const CONTRACTS: { readonly [N in ContractName]: Contract<N> } = {
   PanicSignal: contract('PanicSignal', panicSignalSchema),
   QueueDirective: contract('QueueDirective', queueDirectiveSchema),
   ConflictReport: contract('ConflictReport', conflictReportSchema),
+  MediaCaptured: contract('MediaCaptured', mediaCapturedSchema),
   VideoAssetCreated: contract('VideoAssetCreated', videoAssetCreatedSchema, (v) =>
     analysisResultRules(v.analysis_stub).map((x) => ({
       ...x,

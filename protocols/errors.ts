@@ -54,6 +54,10 @@ export const ERRORS = {
   },
   OMNIVA_ERR_NATS_SERVER_START: { retryable: false, description: 'nats-server failed to start' },
   OMNIVA_ERR_CONFIG_INVALID: { retryable: false, description: 'configuration is invalid' },
+  OMNIVA_ERR_SECRET_MISSING: {
+    retryable: false,
+    description: 'a secret reference (env:NAME or file:/path) cannot be resolved',
+  },
   OMNIVA_ERR_TIMEOUT: { retryable: true, description: 'operation timed out' },
   OMNIVA_ERR_PUBLISH_FAILED: {
     retryable: true,

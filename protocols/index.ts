@@ -66,6 +66,9 @@ export {
   type AnalyzeJob,
   analysisReportSchema,
   analyzeJobSchema,
+  type MediaCaptured,
+  type MediaMetadata,
+  mediaCapturedSchema,
   type VideoAssetCreated,
   videoAssetCreatedSchema,
 } from './schemas/media-work.ts';

@@ -67,7 +67,10 @@ export class SiteClient {
     return { envelope, stardust_id };
   }
 
-  /** Publishes a command to `omniva.<site>.cmd.<worker>` and waits for the stream's ack. */
+  /**
+   * Publishes a command to `omniva.<site>.cmd.<worker>` and waits for the stream's ack; recorded
+   * in Stardust first when the client has a ledger, so the worker's results derive from it.
+   */
   async command<N extends ContractName>(
     worker: string,
     type: N,
@@ -81,11 +84,10 @@ export class SiteClient {
       actor: this.#actor,
       ...opts,
     });
-    const { data, headers } = encodeEnvelope(envelope, this.codec);
-    await this.#js.publish(subjects.cmd(this.site, worker), data, {
-      headers,
-      msgID: envelope.msg_id,
-    });
+    const subject = subjects.cmd(this.site, worker);
+    const stardust_id = await this.#recorder.record(subject, envelope);
+    const { data, headers } = encodeEnvelope(envelope, this.codec, stardustHeader(stardust_id));
+    await this.#js.publish(subject, data, { headers, msgID: envelope.msg_id });
     return envelope;
   }
 

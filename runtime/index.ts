@@ -26,6 +26,7 @@ export {
   epochSeenKey,
   provisionEpochs,
 } from './fencing.ts';
+export * from './grants.ts';
 export {
   ActorHost,
   type HostDeps,

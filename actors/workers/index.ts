@@ -3,5 +3,8 @@ export {
   type JobResults,
   type JobWorkerSpec,
   jobWorkerKind,
+  type Progress,
   workerCode,
 } from './internal/job-worker.ts';
+export { asWorkerError, WorkerError } from './internal/worker-error.ts';
+export { type ScraperOptions, scraperKind } from './scraper/scraper.ts';

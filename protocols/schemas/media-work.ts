@@ -32,6 +32,34 @@ const mediaMetadata = {
   additionalProperties: false,
 } as const;
 
+/** Published by the scraper on evt.scraper.raw_captured: the bytes as they arrived (spec §5.1). */
+export const mediaCapturedSchema = {
+  $schema,
+  $id: 'https://omniva.dev/schemas/MediaCaptured.json',
+  title: 'MediaCaptured',
+  type: 'object',
+  required: [
+    'job_id',
+    'video_id',
+    'source',
+    'source_item',
+    'media_uri',
+    'size_bytes',
+    'captured_at',
+  ],
+  properties: {
+    job_id: uuid,
+    video_id: uuid,
+    source: { type: 'string', enum: ['file', 'folder', 'http', 'feed', 'yt-dlp'] },
+    source_item: { type: 'string', maxLength: 2048 },
+    media_uri: mediaUri,
+    captions_uri: mediaUri,
+    size_bytes: { type: 'integer', minimum: 0 },
+    captured_at: { type: 'string', format: 'date-time' },
+  },
+  additionalProperties: false,
+} as const;
+
 /** Published by the scraper on evt.scraper.video_asset_created, once per ingested source item. */
 export const videoAssetCreatedSchema = {
   $schema,
@@ -149,6 +177,7 @@ export type VideoAssetCreated = Omit<
   'analysis_stub' | 'metadata'
 > & { analysis_stub: AnalysisResult; metadata: MediaMetadata };
 export type AnalyzeJob = FromSchema<typeof analyzeJobSchema>;
+export type MediaCaptured = FromSchema<typeof mediaCapturedSchema>;
 export type AnalysisReport = Omit<FromSchema<typeof analysisReportSchema, Refs>, 'result'> & {
   result: AnalysisResult;
 };

@@ -5,6 +5,7 @@ export {
   type ResolveFfmpegOptions,
   resolveFfmpeg,
 } from './ffmpeg.ts';
+export { isExecutableFile } from './internal/exec.ts';
 export { formatMediaUri, isMediaUri, type MediaRef, parseMediaUri } from './media-uri.ts';
 export { type MediaInfo, type ProbeOptions, probe } from './probe.ts';
 export {

@@ -10,14 +10,17 @@ import {
 import {
   type ActorKind,
   defineActorKind,
+  type EffectContext,
   type EffectDoneEvent,
   type EffectFailedEvent,
-  type EffectHandler,
   type MessageEvent,
   type PublishEmit,
   type RuntimeEmit,
   STREAMS,
 } from '../../../runtime/index.ts';
+
+/** Reports a running job's progress (0..1) as a WorkerStatus on `evt.<kind>.progress`. */
+export type Progress = (fraction: number, detail?: string) => void;
 
 /** How a finished job is announced, besides its DONE status. */
 export type JobResults<C extends ContractName> = (
@@ -39,7 +42,7 @@ export interface JobWorkerSpec<C extends ContractName> {
   /** The job a command is about: its WorkerStatus.job_id and the actor instance key. */
   jobId: (job: ContractType<C>) => string;
   /** The one effect that does the work; its output feeds `results`. */
-  run: EffectHandler;
+  run: (job: ContractType<C>, ctx: EffectContext, progress: Progress) => Promise<unknown>;
   results: JobResults<C>;
   version?: number;
 }
@@ -147,6 +150,21 @@ export function jobWorkerKind<C extends ContractName>(spec: JobWorkerSpec<C>): A
         spec.placed ? subjects.cmdTo(site, worker, instance) : subjects.cmd(site, worker),
     },
     key: (env) => spec.jobId(env.payload as ContractType<C>),
-    effects: { run: spec.run },
+    effects: {
+      run: (input, ctx) => {
+        const job = input as ContractType<C>;
+        const progress: Progress = (fraction, detail) =>
+          ctx.report('progress', 'WorkerStatus', {
+            job_id: spec.jobId(job),
+            worker,
+            instance_id: instance,
+            status: 'RUNNING',
+            progress: Math.min(1, Math.max(0, fraction)),
+            ...(detail ? { detail: detail.slice(0, 2000) } : {}),
+            updated_at: new Date().toISOString(),
+          });
+        return spec.run(job, ctx, progress);
+      },
+    },
   });
 }
