@@ -7,4 +7,5 @@ export {
   workerCode,
 } from './internal/job-worker.ts';
 export { asWorkerError, WorkerError } from './internal/worker-error.ts';
+export { type SchedulerOptions, type SchedulerRules, schedulerKind } from './scheduler/index.ts';
 export { type ScraperOptions, scraperKind } from './scraper/scraper.ts';

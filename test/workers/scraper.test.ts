@@ -186,7 +186,7 @@ test('scraper - a local file with a sidecar SRT becomes a stored asset with two 
   await site.ledger.lineage.sync();
   const nodes = await site.ledger.lineage.byEntity('video', asset.video_id);
   const packets = await Promise.all(nodes.map((n) => site.ledger.get(n.stardust_id)));
-  const names = packets.map((p) => (p?.payload as { name?: string }).name).sort();
+  const names = packets.map((p) => (p?.payload as { name?: string } | undefined)?.name).sort();
   assert.equal(names, ['raw_captured', 'video_asset_created']);
   for (const n of nodes) assert.ok(n.parents.length >= 1, 'each packet names its cause');
 });
@@ -208,7 +208,7 @@ test('scraper - a watched folder ingests each file once; a new file is picked up
   assert.is((await run(third)).status, 'DONE');
   const { created } = await assetsOf(third.job_id);
   assert.is(created.length, 1);
-  assert.ok((created[0]?.payload as VideoAssetCreated).source_item.endsWith('b.mp4'));
+  assert.ok((created[0]!.payload as VideoAssetCreated).source_item.endsWith('b.mp4'));
 });
 
 test('scraper - a folder job skips files outside the requested range', async () => {
