@@ -75,16 +75,19 @@ export class SiteClient {
     worker: string,
     type: N,
     payload: PayloadInput<N>,
-    opts: { trace_id?: string; _meta_parents?: string[] } = {},
+    opts: { trace_id?: string; _meta_parents?: string[]; instance?: string } = {},
   ): Promise<Envelope> {
+    const { instance, ...meta } = opts;
     const envelope = makeEnvelope({
       type,
       site_id: this.site,
       payload,
       actor: this.#actor,
-      ...opts,
+      ...meta,
     });
-    const subject = subjects.cmd(this.site, worker);
+    const subject = instance
+      ? subjects.cmdTo(this.site, worker, instance)
+      : subjects.cmd(this.site, worker);
     const stardust_id = await this.#recorder.record(subject, envelope);
     const { data, headers } = encodeEnvelope(envelope, this.codec, stardustHeader(stardust_id));
     await this.#js.publish(subject, data, { headers, msgID: envelope.msg_id });

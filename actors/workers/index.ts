@@ -1,3 +1,4 @@
+export { type AnalyzerOptions, analyzerKind } from './analyzer/index.ts';
 export {
   CANCELLED,
   type JobResults,
