@@ -240,6 +240,16 @@ const EXAMPLES: { [N in ContractName]: ContractType<N> } = {
     reason: 'eclipse advised a reroute away from gpu-1',
     at: '2026-02-01T08:00:05Z',
   },
+  MediaCaptured: {
+    job_id: '6f1c2e7a-3b4d-4c5e-9f60-718293a4b5c6',
+    video_id: '3d2c1b0a-9f8e-4d7c-a6b5-a4b3c2d1e0f9',
+    source: 'feed',
+    source_item: 'yt:video:dQw4w9WgXcQ',
+    media_uri:
+      'media://site-a/sha256/1111111111111111111111111111111111111111111111111111111111111111',
+    size_bytes: 412_000_000,
+    captured_at: '2026-02-01T08:01:00Z',
+  },
   VideoAssetCreated: {
     job_id: '6f1c2e7a-3b4d-4c5e-9f60-718293a4b5c6',
     video_id: '3d2c1b0a-9f8e-4d7c-a6b5-a4b3c2d1e0f9',

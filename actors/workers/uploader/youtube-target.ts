@@ -162,6 +162,7 @@ export class YoutubeTarget implements PublishTarget {
             await this.#write(rec);
             offset = 0;
             confirmed = 0;
+            progress(0.05, 'upload session opened');
           }
           const state: SessionState =
             offset === undefined
@@ -173,7 +174,11 @@ export class YoutubeTarget implements PublishTarget {
                   'video/mp4',
                   h,
                 );
-          if (state.kind === 'done') return await this.#finish(rec, state.resource.id);
+          if (state.kind === 'done') {
+            const done = await this.#finish(rec, state.resource.id);
+            progress(0.9, `uploaded ${size} bytes as ${done.yt_video_id}`);
+            return done;
+          }
           if (state.kind === 'gone') {
             delete rec.session_uri;
             continue;
