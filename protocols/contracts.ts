@@ -5,6 +5,12 @@ import {
   analysisResultSchema,
 } from './schemas/analysis-result.ts';
 import {
+  type CancelReply,
+  type CancelRequest,
+  cancelReplySchema,
+  cancelRequestSchema,
+} from './schemas/cancel.ts';
+import {
   type ClipCandidate,
   clipCandidateRules,
   clipCandidateSchema,
@@ -104,6 +110,8 @@ interface ContractTypes {
   QueueDirective: QueueDirective;
   ConflictReport: ConflictReport;
   MediaCaptured: MediaCaptured;
+  CancelRequest: CancelRequest;
+  CancelReply: CancelReply;
   VideoAssetCreated: VideoAssetCreated;
   AnalyzeJob: AnalyzeJob;
   AnalysisReport: AnalysisReport;
@@ -173,6 +181,8 @@ export const CONTRACTS: { readonly [N in ContractName]: Contract<N> } = {
   QueueDirective: contract('QueueDirective', queueDirectiveSchema),
   ConflictReport: contract('ConflictReport', conflictReportSchema),
   MediaCaptured: contract('MediaCaptured', mediaCapturedSchema),
+  CancelRequest: contract('CancelRequest', cancelRequestSchema),
+  CancelReply: contract('CancelReply', cancelReplySchema),
   VideoAssetCreated: contract('VideoAssetCreated', videoAssetCreatedSchema, (v) =>
     analysisResultRules(v.analysis_stub).map((x) => ({
       ...x,

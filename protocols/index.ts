@@ -36,6 +36,12 @@ export {
 } from './patterns.ts';
 export { type ActorEscalation, actorEscalationSchema } from './schemas/actor-escalation.ts';
 export { type AnalysisResult, analysisResultSchema } from './schemas/analysis-result.ts';
+export {
+  type CancelReply,
+  type CancelRequest,
+  cancelReplySchema,
+  cancelRequestSchema,
+} from './schemas/cancel.ts';
 export { type ClipCandidate, clipCandidateSchema } from './schemas/clip-candidate.ts';
 export {
   type Arbitration,

@@ -135,6 +135,11 @@ export interface ActorKind<M extends AnyStateMachine = AnyStateMachine> {
    * its heartbeats name it so, and Eclipse watches them for gaps.
    */
   placement?: { worker: string; instance: string };
+  /**
+   * Effects of this kind can be aborted mid-run by a CancelRequest on `rpc.<name>.cancel`
+   * (long renders, uploads); the effect then fails with code `cancelled`.
+   */
+  cancellable?: boolean;
   /** Request/reply verbs served on `omniva.<site>.rpc.<name>.<verb>`, and their request contract. */
   rpc?: Readonly<Record<string, ContractName>>;
   /** Which instance a message belongs to; one instance processes its messages in order. */

@@ -22,6 +22,7 @@ import type { EpochGuard } from './fencing.ts';
 import { emptyStats, type HostDeps, type HostStats } from './host-deps.ts';
 import { AckedPublisher } from './internal/acked-publisher.ts';
 import { Alarms } from './internal/alarms.ts';
+import { Cancellations } from './internal/cancellation.ts';
 import { bindConsumer } from './internal/consumer.ts';
 import { deadLetter } from './internal/dead-letter.ts';
 import type { Instance } from './internal/instance.ts';
@@ -31,7 +32,7 @@ import { metaOf, toOmnivaError } from './internal/messages.ts';
 import { contentTypeOf, encodeEnvelope, publishRecorded } from './internal/outbound.ts';
 import { seenIds } from './internal/record.ts';
 import { Recorder } from './internal/recorder.ts';
-import { serveRpc } from './internal/rpc-binding.ts';
+import { serveRequests } from './internal/rpc-binding.ts';
 import { escalationEnvelope, heartbeatEnvelope } from './internal/signals.ts';
 import { runStep } from './internal/step.ts';
 import { RestartBudget } from './internal/supervisor.ts';
@@ -85,7 +86,8 @@ export class ActorHost {
   readonly #messages: ConsumerMessages[] = [];
   /** Set when the kind reads several subjects of a stream through one consumer. */
   #wants: ((subject: string) => boolean) | undefined;
-  #rpcSub: Subscription | undefined;
+  #rpcSubs: Subscription[] = [];
+  readonly #cancels = new Cancellations(this.#abort.signal);
   #consumeLoop: Promise<void> | undefined;
   #pausedUntil = 0;
   #rescanTimer: NodeJS.Timeout | undefined;
@@ -136,18 +138,18 @@ export class ActorHost {
     );
     this.#journal = new EffectJournal(await new Kvm(nc).open(BUCKETS.effects), this.#d.site);
     if (this.kind.work) await this.#startWork();
-    if (this.kind.rpc) {
-      this.#rpcSub = serveRpc({
-        nc,
-        js: this.#js,
-        site: this.#d.site,
-        codec: this.#d.codec,
-        kind: this.kind,
-        store: this.#store,
-        log: this.#log,
-        now: this.#now,
-      });
-    }
+    this.#rpcSubs = serveRequests({
+      nc,
+      js: this.#js,
+      site: this.#d.site,
+      hostId: this.#d.hostId,
+      codec: this.#d.codec,
+      kind: this.kind,
+      store: this.#store,
+      log: this.#log,
+      now: this.#now,
+      cancellations: this.#cancels,
+    });
     this.#state = 'running';
     if (this.kind.work) {
       // Deadlines that passed while no host ran fire now; outboxes left by a crash are sent.
@@ -201,7 +203,7 @@ export class ActorHost {
     if (this.#state !== 'running') return;
     this.#state = 'draining';
     for (const m of this.#messages) m.stop();
-    await this.#rpcSub?.drain();
+    for (const s of this.#rpcSubs) await s.drain();
     const settled = await this.#mailboxes.settled(this.#d.options.drain_timeout_ms);
     if (!settled) this.#log.warn('drain timed out; unacked messages will be redelivered');
     await this.#consumeLoop;
@@ -213,7 +215,7 @@ export class ActorHost {
     clearInterval(this.#heartbeatTimer);
     this.#abort.abort();
     for (const m of this.#messages) m.stop();
-    this.#rpcSub?.unsubscribe();
+    for (const s of this.#rpcSubs) s.unsubscribe();
     this.#alarms.clear();
     this.#store?.stopAll();
     this.#publisher?.close();
@@ -468,11 +470,11 @@ export class ActorHost {
       trace_id,
       timers: write.timers,
       journal: this.#journal,
-      signal: this.#abort.signal,
+      signal: this.#cancels.begin(inst.key),
       now: this.#now,
       report: this.#telemetry.for(trace_id, item.kind === 'msg' ? item.env.msg_id : undefined),
       ...(this.#d.authority ? { authority: this.#d.authority } : {}),
-    });
+    }).finally(() => this.#cancels.end(inst.key));
     write.machine = inst.persisted();
     write.timers = outcome.timers;
     write.outbox.push(...outcome.outbox);

@@ -1,4 +1,5 @@
 export { type AnalyzerOptions, analyzerKind } from './analyzer/index.ts';
+export { type EditorOptions, editorKind } from './editor/index.ts';
 export {
   CANCELLED,
   type JobResults,
@@ -10,3 +11,12 @@ export {
 export { asWorkerError, WorkerError } from './internal/worker-error.ts';
 export { type SchedulerOptions, type SchedulerRules, schedulerKind } from './scheduler/index.ts';
 export { type ScraperOptions, scraperKind } from './scraper/scraper.ts';
+export {
+  LocalTarget,
+  type PublishTarget,
+  UploaderError,
+  type UploaderOptions,
+  uploaderKind,
+  YoutubeTarget,
+  type YoutubeTargetOptions,
+} from './uploader/index.ts';

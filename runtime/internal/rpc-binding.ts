@@ -11,6 +11,7 @@ import {
 } from '../../protocols/index.ts';
 import type { ActorKind } from '../actor-kind.ts';
 import type { Logger } from '../logger.ts';
+import { CANCEL_VERB, type Cancellations, serveCancel } from './cancellation.ts';
 import { deadLetter, errorReply } from './dead-letter.ts';
 import type { InstanceStore } from './instance-store.ts';
 import { metaOf, toOmnivaError } from './messages.ts';
@@ -36,9 +37,24 @@ export function serveRpc(d: RpcDeps): Subscription {
   return d.nc.subscribe(subjects.rpcAll(d.site, d.kind.name), {
     queue: d.kind.name,
     callback: (err, msg) => {
-      if (!err) onRequest(d, msg).catch((e) => d.log.error({ err: e }, 'rpc failure'));
+      // Cancels are answered by the host running the instance (see cancellation.ts).
+      if (err || (d.kind.cancellable && msg.subject.endsWith(`.${CANCEL_VERB}`))) return;
+      onRequest(d, msg).catch((e) => d.log.error({ err: e }, 'rpc failure'));
     },
   });
+}
+
+/** The request/reply subscriptions a kind needs on this host: its verbs, and cancels. */
+export function serveRequests(
+  d: RpcDeps & { hostId: string; cancellations: Cancellations },
+): Subscription[] {
+  const subs: Subscription[] = [];
+  if (d.kind.rpc) subs.push(serveRpc(d));
+  if (d.kind.cancellable) {
+    const { nc, site, hostId, codec, cancellations, log } = d;
+    subs.push(serveCancel({ nc, site, actor: d.kind.name, hostId, codec, cancellations, log }));
+  }
+  return subs;
 }
 
 async function onRequest(d: RpcDeps, msg: Msg): Promise<void> {

@@ -240,6 +240,15 @@ const EXAMPLES: { [N in ContractName]: ContractType<N> } = {
     reason: 'eclipse advised a reroute away from gpu-1',
     at: '2026-02-01T08:00:05Z',
   },
+  CancelRequest: {
+    instance_key: '5c4b3a29-1807-4f6e-9d5c-4b3a29180706',
+    reason: 'operator cancelled the run',
+  },
+  CancelReply: {
+    instance_key: '5c4b3a29-1807-4f6e-9d5c-4b3a29180706',
+    cancelled: true,
+    host_id: 'render-1',
+  },
   MediaCaptured: {
     job_id: '6f1c2e7a-3b4d-4c5e-9f60-718293a4b5c6',
     video_id: '3d2c1b0a-9f8e-4d7c-a6b5-a4b3c2d1e0f9',

@@ -44,6 +44,8 @@ export interface JobWorkerSpec<C extends ContractName> {
   /** The one effect that does the work; its output feeds `results`. */
   run: (job: ContractType<C>, ctx: EffectContext, progress: Progress) => Promise<unknown>;
   results: JobResults<C>;
+  /** Jobs can be aborted mid-run through `rpc.<kind>.cancel` (see ActorKind.cancellable). */
+  cancellable?: boolean;
   version?: number;
 }
 
@@ -144,6 +146,7 @@ export function jobWorkerKind<C extends ContractName>(spec: JobWorkerSpec<C>): A
     machine,
     accepts: [spec.command],
     ...(spec.placed ? { placement: { worker, instance } } : {}),
+    ...(spec.cancellable ? { cancellable: true } : {}),
     work: {
       stream: STREAMS.cmd,
       filter: (site) =>
