@@ -16,6 +16,10 @@ export interface MediaFeatures {
 
 const FLOOR = -70;
 const MAX_SCENES = 100_000;
+const LOUDNESS = /\bt:\s*([\d.]+)\s+TARGET:\S+\s+LUFS\s+M:\s*(-?[\d.]+)/;
+const SILENCE_START = /silence_start:\s*(-?[\d.]+)/;
+const SILENCE_END = /silence_end:\s*([\d.]+)/;
+const SCENE = /lavfi\.scd\.time=([\d.]+)/;
 
 /**
  * One decode pass: `ebur128` gives the loudness curve, `silencedetect` the pauses, `scdet` on
@@ -56,22 +60,27 @@ export async function measure(
   const tail: string[] = [];
   const lines = createInterface({ input: child.stderr });
   lines.on('line', (line) => {
-    let m = /\bt:\s*([\d.]+)\s+TARGET:\S+\s+LUFS\s+M:\s*(-?[\d.]+)/.exec(line);
-    if (m) {
-      const t = Number(m[1]);
+    const loud = LOUDNESS.exec(line);
+    if (loud) {
+      const t = Number(loud[1]);
       const sec = Math.floor(t - 1e-6);
-      sums[sec] = (sums[sec] ?? 0) + Math.max(FLOOR, Number(m[2]));
+      sums[sec] = (sums[sec] ?? 0) + Math.max(FLOOR, Number(loud[2]));
       counts[sec] = (counts[sec] ?? 0) + 1;
-      if (t - last >= 10) onTime?.((last = t));
+      if (t - last >= 10) {
+        last = t;
+        onTime?.(t);
+      }
       return;
     }
-    if ((m = /silence_start:\s*(-?[\d.]+)/.exec(line))) openSilence = Math.max(0, Number(m[1]));
-    else if ((m = /silence_end:\s*([\d.]+)/.exec(line)) && openSilence !== undefined) {
-      silences.push([openSilence, Number(m[1])]);
+    const start = SILENCE_START.exec(line);
+    const end = start ? null : SILENCE_END.exec(line);
+    const scene = start || end ? null : SCENE.exec(line);
+    if (start) openSilence = Math.max(0, Number(start[1]));
+    else if (end && openSilence !== undefined) {
+      silences.push([openSilence, Number(end[1])]);
       openSilence = undefined;
-    } else if ((m = /lavfi\.scd\.time=([\d.]+)/.exec(line)) && scenes.length < MAX_SCENES)
-      scenes.push(Number(m[1]));
-    else {
+    } else if (scene && scenes.length < MAX_SCENES) scenes.push(Number(scene[1]));
+    else if (!end) {
       tail.push(line);
       if (tail.length > 20) tail.shift();
     }
