@@ -33,7 +33,11 @@ export const editOrderSchema = {
     transcript_uri: { ...mediaUri, description: "The analyzer's timed transcript, for captions." },
     start_time: { type: 'number', minimum: 0 },
     end_time: { type: 'number', exclusiveMinimum: 0 },
-    reframe: { type: 'string', enum: ['center', 'blur', 'auto'], default: 'auto' },
+    reframe: {
+      type: 'string',
+      enum: ['center', 'blur', 'auto'],
+      description: 'auto (when absent): centre crop unless the subject does not fit 9:16',
+    },
     faces_detected: { type: 'integer', minimum: 0 },
   },
   additionalProperties: false,

@@ -1,5 +1,4 @@
-import type { Envelope, WorkerStatus } from '../../protocols/index.ts';
-import { subjects } from '../../protocols/index.ts';
+import { type Envelope, HEADERS, subjects, type WorkerStatus } from '../../protocols/index.ts';
 import { SiteClient } from '../../runtime/index.ts';
 import { type FfmpegTools, MediaStore, resolveFfmpeg } from '../../runtime/media/index.ts';
 import { type ControlSite, openControlSite } from './control-site.ts';
@@ -15,6 +14,8 @@ export interface WorkerSite extends ControlSite {
   command: SiteClient['command'];
   /** Every event `<actor>.<name>` on the event stream so far. */
   events(actor: string, name: string): Promise<Envelope[]>;
+  /** The same, each with the Stardust packet id its publisher recorded it under. */
+  recorded(actor: string, name: string): Promise<{ envelope: Envelope; stardust_id: string }[]>;
   /** Waits for the job's final WorkerStatus (DONE, ERROR or CANCELLED) from `actor`. */
   outcome(
     actor: string,
@@ -40,6 +41,13 @@ export async function openWorkerSite(): Promise<WorkerSite> {
     store,
     tools,
     events,
+    async recorded(actor, name) {
+      const msgs = await readStream(site.nc, STREAMS.evt, subjects.evt(SITE, actor, name));
+      return msgs.map((m) => ({
+        envelope: m.envelope,
+        stardust_id: m.headers[HEADERS.stardustId] ?? '',
+      }));
+    },
     async outcome(actor, jobId, timeoutMs = 60_000) {
       return waitFor(
         async () => {
