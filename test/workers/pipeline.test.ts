@@ -106,6 +106,11 @@ test('pipeline - a generated talk goes scraper → analyzer → editor → sched
     (p) => p.job_id === scrape.job_id,
   );
   const a = asset.envelope.payload as VideoAssetCreated;
+  const raw = await awaitEvent<{ video_id: string }>(
+    'scraper',
+    'raw_captured',
+    (p) => p.video_id === a.video_id,
+  );
 
   const analyzeId = crypto.randomUUID();
   await site.command(
@@ -120,7 +125,7 @@ test('pipeline - a generated talk goes scraper → analyzer → editor → sched
         ? { captions_uri: a.captions_uri, captions_format: a.captions_format }
         : {}),
     },
-    { _meta_parents: [asset.stardust_id] },
+    { _meta_parents: [raw.stardust_id, asset.stardust_id] },
   );
   const analysis = await awaitEvent<AnalysisReport>(
     'analyzer',
@@ -273,11 +278,6 @@ test('pipeline - a generated talk goes scraper → analyzer → editor → sched
   // Lineage: the publication descends from the raw capture, through every stage.
   await site.ledger.settle();
   await site.ledger.lineage.sync();
-  const raw = await awaitEvent<{ video_id: string }>(
-    'scraper',
-    'raw_captured',
-    (p) => p.video_id === a.video_id,
-  );
   const ancestors = (await site.ledger.lineage.ancestors(published.stardust_id)).map(
     (h) => h.node.stardust_id,
   );
@@ -286,9 +286,9 @@ test('pipeline - a generated talk goes scraper → analyzer → editor → sched
     rendered: rendered.stardust_id,
     analysis: analysis.stardust_id,
     asset: asset.stardust_id,
+    'raw capture': raw.stardust_id,
   }))
     assert.ok(ancestors.includes(id), `the receipt descends from ${stage}`);
-  void raw;
 });
 
 test.run();
