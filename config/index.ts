@@ -9,7 +9,6 @@ export {
   loadConfig,
 } from './load.ts';
 export { configSchema, type OmnivaConfig } from './schema.ts';
-export { isSecretRef, resolveSecret } from './secrets.ts';
 export {
   type LogConfig,
   logSlice,

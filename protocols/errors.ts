@@ -54,6 +54,15 @@ export const ERRORS = {
   },
   OMNIVA_ERR_NATS_SERVER_START: { retryable: false, description: 'nats-server failed to start' },
   OMNIVA_ERR_CONFIG_INVALID: { retryable: false, description: 'configuration is invalid' },
+  OMNIVA_ERR_GRANT_INVALID: {
+    retryable: false,
+    description: 'a publish grant is malformed, from an untrusted issuer or badly signed',
+  },
+  OMNIVA_ERR_GRANT_EXPIRED: { retryable: false, description: 'a publish grant has expired' },
+  OMNIVA_ERR_GRANT_SCOPE: {
+    retryable: false,
+    description: 'a publish grant is for another audience, clip or site',
+  },
   OMNIVA_ERR_SECRET_MISSING: {
     retryable: false,
     description: 'a secret reference (env:NAME or file:/path) cannot be resolved',

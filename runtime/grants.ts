@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { fromPublic, type KeyPair } from '@nats-io/nkeys';
+import { OmnivaError } from '../protocols/index.ts';
 
 /**
  * Short-lived, audience-restricted authorizations signed by Zenith (AIN spec, Security: "agent
@@ -55,10 +56,7 @@ export interface VerifyGrantOptions {
   max_ttl_s?: number;
 }
 
-/**
- * Why a grant was refused. Proposed for protocols/errors.ts (all non-retryable): a grant does
- * not become valid by asking again, Zenith has to issue a new one.
- */
+/** Why a grant was refused; none is retryable: Zenith has to issue a new grant. */
 export type GrantErrorCode =
   | 'OMNIVA_ERR_GRANT_INVALID'
   | 'OMNIVA_ERR_GRANT_EXPIRED'
@@ -75,20 +73,16 @@ export type GrantRefusal =
   | 'wrong_subject'
   | 'wrong_site';
 
-/** Shaped like OmnivaError (code, retryable, details) until the codes above join its table. */
-export class GrantError extends Error {
-  override readonly name = 'GrantError';
-  readonly code: GrantErrorCode;
-  readonly retryable = false;
-  readonly details: { readonly reason: GrantRefusal };
+/** An OmnivaError whose details name the refusal reason. */
+export class GrantError extends OmnivaError {
+  declare readonly code: GrantErrorCode;
+  declare readonly details: { readonly reason: GrantRefusal };
 
   constructor(code: GrantErrorCode, reason: GrantRefusal, message: string) {
-    super(message);
-    this.code = code;
-    this.details = { reason };
+    super(code, message, { reason });
   }
 
-  static is(error: unknown): error is GrantError {
+  static override is(error: unknown): error is GrantError {
     return error instanceof GrantError;
   }
 }

@@ -26,7 +26,19 @@ export {
   epochSeenKey,
   provisionEpochs,
 } from './fencing.ts';
-export * from './grants.ts';
+export {
+  DEFAULT_GRANT_SKEW_S,
+  GRANT_TYPE,
+  type GrantClaims,
+  GrantError,
+  type GrantErrorCode,
+  type GrantRefusal,
+  type GrantRequest,
+  MAX_GRANT_TTL_S,
+  signGrant,
+  type VerifyGrantOptions,
+  verifyGrant,
+} from './grants.ts';
 export {
   ActorHost,
   type HostDeps,
@@ -66,5 +78,6 @@ export {
   STREAMS,
   siteStreams,
 } from './provision.ts';
+export { isSecretRef, resolveSecret, type SecretEnv, type SecretRef } from './secrets.ts';
 export { openSite, type SiteConnection, type SiteNatsOptions, type SiteOptions } from './site.ts';
 export * from './stardust/index.ts';
