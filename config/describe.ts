@@ -11,7 +11,8 @@ function defaultText(key: ConfigKey): string {
   const value = key.node.default;
   if (value === undefined) return '-';
   // Lists are shown the way they are written in an environment variable.
-  return Array.isArray(value) ? value.join(',') : String(value);
+  if (Array.isArray(value)) return value.length ? value.join(',') : '(none)';
+  return String(value);
 }
 
 /**

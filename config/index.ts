@@ -7,6 +7,7 @@ export {
   type DeepPartial,
   type LoadConfigOptions,
   loadConfig,
+  processEnv,
 } from './load.ts';
 export { configSchema, type OmnivaConfig } from './schema.ts';
 export {

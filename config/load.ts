@@ -226,6 +226,11 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
+/** The environment that secret references (`env:NAME`) and tool lookups (PATH) read. */
+export function processEnv(): Readonly<Record<string, string | undefined>> {
+  return process.env;
+}
+
 /**
  * Builds the configuration once: schema defaults ← JSON file ← environment ← overrides,
  * validated and deep-frozen. Throws one `ConfigError` listing every problem with the layer

@@ -1,4 +1,5 @@
 import type { FromSchema } from 'json-schema-to-ts';
+import { workersSchema } from './workers-schema.ts';
 
 // One pattern for every identifier that becomes a NATS subject token, a JetStream domain or
 // a file name: lowercase so sites and hosts never differ by case alone.
@@ -204,6 +205,7 @@ export const configSchema = {
         },
       },
     },
+    workers: workersSchema,
   },
 } as const;
 

@@ -11,6 +11,7 @@ export {
 export { asWorkerError, WorkerError } from './internal/worker-error.ts';
 export { type SchedulerOptions, type SchedulerRules, schedulerKind } from './scheduler/index.ts';
 export { type ScraperOptions, scraperKind } from './scraper/scraper.ts';
+export { findYtDlp, isPlatformUrl, YTDLP_HINT } from './scraper/ytdlp.ts';
 export {
   LocalTarget,
   type PublishTarget,

@@ -25,15 +25,16 @@ test('describe - one row per key with env var and default', () => {
 
 test('describe - every schema key is documented', () => {
   const text = describeConfig();
-  const sections = ['nats', 'log', 'runtime'] as const;
-  const keys = [
-    ...Object.keys(configSchema.properties).filter(
-      (k) => !(sections as readonly string[]).includes(k),
-    ),
-    ...sections.flatMap((s) =>
-      Object.keys(configSchema.properties[s].properties).map((k) => `${s}.${k}`),
-    ),
-  ];
+  // Every leaf of the schema, however deep its section (workers.editor.crf, …).
+  type Node = { type?: string; properties?: Record<string, Node> };
+  const leaves = (node: Node, prefix: string): string[] =>
+    Object.entries(node.properties ?? {}).flatMap(([k, child]) =>
+      child.type === 'object' && child.properties
+        ? leaves(child, `${prefix}${k}.`)
+        : [`${prefix}${k}`],
+    );
+  const keys = leaves(configSchema as unknown as Node, '');
+  assert.ok(keys.includes('workers.editor.crf'));
   for (const key of keys) {
     const row = text.split('\n').find((l) => l.startsWith(`${key} `));
     assert.ok(row, `${key} missing from the table`);

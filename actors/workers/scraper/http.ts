@@ -10,7 +10,7 @@ export interface HttpOptions {
   /** A 429 whose Retry-After is at most this long is waited out here, once. */
   maxRetryAfterMs: number;
   /** Extra request headers for this URL's host (credentials, resolved from a secret). */
-  headers?: (url: URL) => Record<string, string>;
+  headers?: (url: URL) => Record<string, string> | Promise<Record<string, string>>;
   signal?: AbortSignal;
 }
 
@@ -37,7 +37,7 @@ export async function httpGet(url: string, opts: HttpOptions): Promise<Response>
     let res: Response;
     try {
       res = await fetch(target, {
-        headers: opts.headers?.(target) ?? {},
+        headers: (await opts.headers?.(target)) ?? {},
         signal,
         redirect: 'follow',
       });
