@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { registerConfig } from './commands/config.ts';
 import { registerDemo } from './commands/demo.ts';
+import { registerMedia } from './commands/media.ts';
 import { registerRun } from './commands/run.ts';
 import { registerStardust } from './commands/stardust.ts';
 import { registerValidate } from './commands/validate.ts';
@@ -14,6 +15,7 @@ registerRun(program);
 registerValidate(program);
 registerConfig(program);
 registerStardust(program);
+registerMedia(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -8,6 +8,7 @@ export {
 export { isExecutableFile } from './internal/exec.ts';
 export { formatMediaUri, isMediaUri, type MediaRef, parseMediaUri } from './media-uri.ts';
 export { type MediaInfo, type ProbeOptions, probe } from './probe.ts';
+export { type CollectReferencesOptions, collectReferences } from './references.ts';
 export {
   DEFAULT_GC_AGE_MS,
   type GcOptions,

@@ -1,0 +1,167 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { type ConfigOverrides, loadConfig, type OmnivaConfig } from '../../config/index.ts';
+import { OmnivaError } from '../../protocols/index.ts';
+import { collectReferences, type GcReport, MediaStore } from '../../runtime/index.ts';
+import { bootSite } from '../internal/boot.ts';
+
+export interface MediaCliOptions {
+  site?: string;
+  dataDir?: string;
+  config?: string;
+}
+
+export interface MediaGcCliOptions extends MediaCliOptions {
+  url?: string;
+  dryRun?: boolean;
+  olderThan?: string;
+  verbose?: boolean;
+  json?: boolean;
+}
+
+interface Connected {
+  nc: NatsConnection;
+  close(): Promise<void>;
+}
+
+const out = (line = '') => process.stdout.write(`${line}\n`);
+
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** `1h`, `30m`, `0s`, `1.5h`, `500ms`, `7d` in milliseconds. */
+export function parseDuration(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/.exec(text.trim());
+  if (!m) {
+    throw new OmnivaError(
+      'OMNIVA_ERR_CONFIG_INVALID',
+      `"${text}" is not a duration: use a number and a unit (ms, s, m, h, d), e.g. 30m or 0s`,
+      { value: text },
+    );
+  }
+  return Math.round(Number(m[1]) * (UNIT_MS[m[2] as string] as number));
+}
+
+function fail(command: string, e: unknown): void {
+  const err = e as { code?: string; message?: string };
+  const code = err.code ? `${err.code}: ` : '';
+  process.stderr.write(`omniva media ${command}: ${code}${err.message ?? String(e)}\n`);
+  process.exitCode = 1;
+}
+
+function configOf(opts: MediaGcCliOptions): {
+  config: Readonly<OmnivaConfig>;
+  overrides: ConfigOverrides;
+} {
+  const overrides: ConfigOverrides = {
+    ...(opts.site ? { site_id: opts.site } : {}),
+    ...(opts.dataDir ? { data_dir: opts.dataDir } : {}),
+    ...(opts.url ? { nats: { url: opts.url } } : {}),
+  };
+  const config = loadConfig({ ...(opts.config ? { file: opts.config } : {}), overrides });
+  return { config, overrides };
+}
+
+/**
+ * The URL of the embedded server `omniva run` started on this data directory, if it is still
+ * running: two servers on one JetStream store would corrupt it, so the CLI joins it instead.
+ * (The same lookup as `omniva stardust`; a shared helper in cli/internal would serve both.)
+ */
+function runningEmbeddedUrl(dataDir: string): string | undefined {
+  const dir = join(dataDir, 'nats', 'ports');
+  if (!existsSync(dir)) return undefined;
+  for (const file of readdirSync(dir)) {
+    const pid = Number(/_(\d+)\.ports$/.exec(file)?.[1]);
+    if (!pid) continue;
+    try {
+      process.kill(pid, 0);
+      const ports = JSON.parse(readFileSync(join(dir, file), 'utf8')) as { nats?: string[] };
+      if (ports.nats?.[0]) return ports.nats[0];
+    } catch {
+      // a stale ports file of a server that is gone
+    }
+  }
+  return undefined;
+}
+
+async function connectForCli(
+  opts: MediaGcCliOptions,
+  config: Readonly<OmnivaConfig>,
+  overrides: ConfigOverrides,
+): Promise<Connected> {
+  const url = config.nats.url ?? runningEmbeddedUrl(config.data_dir);
+  if (url) {
+    // Read only: the streams are not provisioned here, so a wrong server or site shows up as
+    // a missing stream instead of an empty one (which would make every blob look unused).
+    const nc = await connect({
+      servers: url,
+      timeout: config.nats.connect_timeout_ms,
+      name: 'omniva-media-cli',
+      noAsyncTraces: true,
+      ...(config.nats.user ? { user: config.nats.user, pass: config.nats.pass ?? '' } : {}),
+    });
+    return { nc, close: () => nc.close() };
+  }
+  const booted = await bootSite({ ...(opts.config ? { configFile: opts.config } : {}), overrides });
+  return { nc: booted.site.nc, close: () => booted.site.close() };
+}
+
+function printReport(r: GcReport, site: string, olderThan: string, refs: number, verbose: boolean) {
+  const verb = r.dryRun ? 'would remove' : 'removed';
+  out(`media gc${r.dryRun ? ' (dry run)' : ''}: site ${site}, older than ${olderThan}`);
+  out(`references found: ${refs}`);
+  out(`${verb}: ${r.removed.length} blob(s), ${r.removedBytes} bytes`);
+  if (verbose) for (const b of r.removed) out(`  ${b.uri}  ${b.size} bytes`);
+  out(`kept referenced: ${r.keptReferenced}`);
+  out(`kept young: ${r.keptYoung}`);
+  out(`stale partial uploads ${r.dryRun ? 'to remove' : 'removed'}: ${r.staleTemp.length}`);
+  if (verbose) for (const path of r.staleTemp) out(`  ${path}`);
+}
+
+export async function gcCommand(opts: MediaGcCliOptions): Promise<void> {
+  let conn: Connected | undefined;
+  try {
+    const olderThan = opts.olderThan ?? '1h';
+    const olderThanMs = parseDuration(olderThan);
+    const { config, overrides } = configOf(opts);
+    const site = config.site_id;
+    // Before connecting: a bad site id fails here rather than after a server started.
+    const store = new MediaStore({ dataDir: config.data_dir, siteId: site });
+    conn = await connectForCli(opts, config, overrides);
+    const referenced = await collectReferences({ nc: conn.nc, site, dataDir: config.data_dir });
+    const report = await store.gc(referenced, { olderThanMs, dryRun: opts.dryRun ?? false });
+    if (opts.json) {
+      out(
+        JSON.stringify({
+          site,
+          older_than_ms: olderThanMs,
+          references: referenced.size,
+          ...report,
+        }),
+      );
+    } else {
+      printReport(report, site, olderThan, referenced.size, opts.verbose ?? false);
+    }
+  } catch (e) {
+    fail('gc', e);
+  } finally {
+    await conn?.close().catch(() => undefined);
+  }
+}
+
+export async function lsCommand(opts: MediaCliOptions): Promise<void> {
+  try {
+    const { config } = configOf(opts);
+    const store = new MediaStore({ dataDir: config.data_dir, siteId: config.site_id });
+    let count = 0;
+    let bytes = 0;
+    for await (const e of store.entries()) {
+      out(`${e.uri}  ${e.size}  ${new Date(e.mtimeMs).toISOString()}`);
+      count++;
+      bytes += e.size;
+    }
+    out(`${count} blob(s), ${bytes} bytes in ${store.root}`);
+  } catch (e) {
+    fail('ls', e);
+  }
+}
