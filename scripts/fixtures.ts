@@ -15,7 +15,7 @@ import { type FfmpegTools, resolveFfmpeg } from '../runtime/media/index.ts';
 const exec = promisify(execFile);
 
 /** Bump when anything below changes the bytes produced, so old fixture dirs regenerate. */
-export const GENERATOR_VERSION = 1;
+export const GENERATOR_VERSION = 2;
 export const DEFAULT_FIXTURE_DIR = fileURLToPath(new URL('../test/.fixtures', import.meta.url));
 
 export const SENTENCES = [
@@ -60,7 +60,7 @@ const BITEXACT = [
   '-map_metadata',
   '-1',
 ];
-// Encoder threads pinned: x264's output depends on its thread count, not on the machine.
+// Encoder threads pinned: x264's output depends on its thread count and threading mode.
 const VIDEO = [
   '-c:v',
   'libx264',
@@ -74,6 +74,9 @@ const VIDEO = [
   'yuv420p',
   '-threads',
   '2',
+  // Frame threads can give different bytes under load; sliced threads do not.
+  '-x264-params',
+  'sliced-threads=1',
 ];
 const AUDIO = ['-c:a', 'aac', '-b:a', '96k', '-ar', '48000', '-ac', '1'];
 

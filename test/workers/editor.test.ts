@@ -220,6 +220,38 @@ test('editor - a job that needs a GPU on a host without one is a transient gpu_s
   assert.is(status.error?.retryable, true);
 });
 
+test('editor - ffmpeg running out of memory is a transient resource_exhausted', async () => {
+  // The real ffmpeg under a 600 MB address-space limit: enough to level the audio, not to
+  // encode 1080×1920 video.
+  const wrapper = join(site.dataDir, 'ffmpeg-limited');
+  writeFileSync(wrapper, `#!/bin/sh\nulimit -v 600000\nexec "${site.tools.ffmpeg}" "$@"\n`, {
+    mode: 0o755,
+  });
+  const limited = await startHost(
+    site.nc,
+    editorKind({
+      instance: 'small',
+      placed: true,
+      store: site.store,
+      tools: { ...site.tools, ffmpeg: wrapper },
+      dataDir: site.dataDir,
+      style: DEFAULT_CAPTION_STYLE,
+      encode: DEFAULT_ENCODE,
+      gpu: false,
+    }),
+    { ledger: site.ledger, hostId: 'small' },
+  );
+  try {
+    const o = order();
+    await site.command('editor', 'EditOrder', o, { instance: 'small' });
+    const status = await site.outcome('editor-small', o.editing_context_id, 60_000);
+    assert.is(status.error?.code, 'resource_exhausted', status.error?.message);
+    assert.is(status.error?.retryable, true);
+  } finally {
+    await limited.stop();
+  }
+});
+
 test('editor - a render can be cancelled mid-way and nothing is stored for it', async () => {
   const long = order({ start_time: 0, end_time: 90 });
   await site.command('editor', 'EditOrder', long);

@@ -145,6 +145,9 @@ export function renderArgs(
     f(order.start_time),
     '-t',
     f(order.end_time - order.start_time),
+    // One decoder thread: the picture must not depend on how threads were scheduled.
+    '-threads',
+    '1',
     '-i',
     source,
     '-i',
@@ -163,8 +166,12 @@ export function renderArgs(
     String(enc.crf),
     '-pix_fmt',
     'yuv420p',
+    // x264's frame threads gave different bytes for the same input under load (2 outputs in
+    // 10 parallel runs, measured); sliced threads are deterministic and as fast here.
     '-threads',
     '2',
+    '-x264-params',
+    'sliced-threads=1',
     '-r',
     '30',
     '-c:a',

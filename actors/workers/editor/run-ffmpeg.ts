@@ -54,7 +54,7 @@ export function runFfmpeg(
 }
 
 const TRANSIENT =
-  /Cannot allocate memory|Out of memory|No space left on device|Resource temporarily unavailable|Too many open files/i;
+  /Cannot allocate memory|Out of memory|malloc of size \d+ failed|failed to map segment|No space left on device|Resource temporarily unavailable|Too many open files/i;
 
 export function classify(
   stderr: string,
