@@ -1,5 +1,20 @@
 import { type ActorEscalation, actorEscalationSchema } from './schemas/actor-escalation.ts';
 import {
+  type ChorusPackage,
+  chorusPackageSchema,
+  type ExplainRequest,
+  type Explanation,
+  explainRequestSchema,
+  explanationSchema,
+  type HorizonGuidance,
+  horizonGuidanceSchema,
+  type LatticeHints,
+  latticeHintsSchema,
+  type VoteReport,
+  voteReportSchema,
+} from './schemas/advisory.ts';
+
+import {
   type AnalysisResult,
   analysisResultRules,
   analysisResultSchema,
@@ -110,6 +125,12 @@ interface ContractTypes {
   QueueDirective: QueueDirective;
   ConflictReport: ConflictReport;
   MediaCaptured: MediaCaptured;
+  VoteReport: VoteReport;
+  ChorusPackage: ChorusPackage;
+  LatticeHints: LatticeHints;
+  HorizonGuidance: HorizonGuidance;
+  ExplainRequest: ExplainRequest;
+  Explanation: Explanation;
   CancelRequest: CancelRequest;
   CancelReply: CancelReply;
   VideoAssetCreated: VideoAssetCreated;
@@ -181,6 +202,13 @@ export const CONTRACTS: { readonly [N in ContractName]: Contract<N> } = {
   QueueDirective: contract('QueueDirective', queueDirectiveSchema),
   ConflictReport: contract('ConflictReport', conflictReportSchema),
   MediaCaptured: contract('MediaCaptured', mediaCapturedSchema),
+  VoteReport: contract('VoteReport', voteReportSchema),
+  ChorusPackage: contract('ChorusPackage', chorusPackageSchema),
+  LatticeHints: contract('LatticeHints', latticeHintsSchema),
+  HorizonGuidance: contract('HorizonGuidance', horizonGuidanceSchema),
+  ExplainRequest: contract('ExplainRequest', explainRequestSchema),
+  Explanation: contract('Explanation', explanationSchema),
+
   CancelRequest: contract('CancelRequest', cancelRequestSchema),
   CancelReply: contract('CancelReply', cancelReplySchema),
   VideoAssetCreated: contract('VideoAssetCreated', videoAssetCreatedSchema, (v) =>

@@ -35,6 +35,21 @@ export {
   TOKEN_PATTERN,
 } from './patterns.ts';
 export { type ActorEscalation, actorEscalationSchema } from './schemas/actor-escalation.ts';
+export {
+  type ChorusPackage,
+  chorusPackageSchema,
+  type ExplainRequest,
+  type Explanation,
+  explainRequestSchema,
+  explanationSchema,
+  type HorizonGuidance,
+  horizonGuidanceSchema,
+  type LatticeHints,
+  latticeHintsSchema,
+  type VoteReport,
+  voteReportSchema,
+} from './schemas/advisory.ts';
+
 export { type AnalysisResult, analysisResultSchema } from './schemas/analysis-result.ts';
 export {
   type CancelReply,
