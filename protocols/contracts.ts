@@ -1,7 +1,9 @@
 import { type ActorEscalation, actorEscalationSchema } from './schemas/actor-escalation.ts';
 import {
   type ChorusPackage,
+  type ClipPromotion,
   chorusPackageSchema,
+  clipPromotionSchema,
   type ExplainRequest,
   type Explanation,
   explainRequestSchema,
@@ -127,6 +129,7 @@ interface ContractTypes {
   MediaCaptured: MediaCaptured;
   VoteReport: VoteReport;
   ChorusPackage: ChorusPackage;
+  ClipPromotion: ClipPromotion;
   LatticeHints: LatticeHints;
   HorizonGuidance: HorizonGuidance;
   ExplainRequest: ExplainRequest;
@@ -204,6 +207,7 @@ export const CONTRACTS: { readonly [N in ContractName]: Contract<N> } = {
   MediaCaptured: contract('MediaCaptured', mediaCapturedSchema),
   VoteReport: contract('VoteReport', voteReportSchema),
   ChorusPackage: contract('ChorusPackage', chorusPackageSchema),
+  ClipPromotion: contract('ClipPromotion', clipPromotionSchema, (v) => timeRangeRule(v, '')),
   LatticeHints: contract('LatticeHints', latticeHintsSchema),
   HorizonGuidance: contract('HorizonGuidance', horizonGuidanceSchema),
   ExplainRequest: contract('ExplainRequest', explainRequestSchema),

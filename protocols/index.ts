@@ -37,7 +37,9 @@ export {
 export { type ActorEscalation, actorEscalationSchema } from './schemas/actor-escalation.ts';
 export {
   type ChorusPackage,
+  type ClipPromotion,
   chorusPackageSchema,
+  clipPromotionSchema,
   type ExplainRequest,
   type Explanation,
   explainRequestSchema,

@@ -91,6 +91,42 @@ export const voteReportSchema = {
   additionalProperties: false,
 } as const;
 
+/**
+ * Zenith's record that a candidate became a clip (adv.zenith.promotion): what Chorus writes
+ * metadata for, Horizon counts toward the topic mix, and HaloLux starts a clip's story from.
+ */
+export const clipPromotionSchema = {
+  $schema,
+  $id: 'https://omniva.dev/schemas/ClipPromotion.json',
+  title: 'ClipPromotion',
+  type: 'object',
+  required: [
+    'clip_id',
+    'video_id',
+    'analysis_job_id',
+    'candidate_index',
+    'start_time',
+    'end_time',
+    'transcript',
+    'keywords',
+    'rationale',
+    'score',
+  ],
+  properties: {
+    clip_id: uuid,
+    video_id: uuid,
+    analysis_job_id: uuid,
+    ...candidateRef,
+    title_hint: text(500),
+    transcript: text(20000),
+    keywords: { type: 'array', items: text(100), maxItems: 30 },
+    topic: text(100),
+    rationale: text(2000),
+    score: unit,
+  },
+  additionalProperties: false,
+} as const;
+
 /** Chorus's metadata package for one clip (adv.chorus.metadata). */
 export const chorusPackageSchema = {
   $schema,
@@ -306,6 +342,7 @@ export const explanationSchema = {
 
 export type VoteReport = FromSchema<typeof voteReportSchema>;
 export type ChorusPackage = FromSchema<typeof chorusPackageSchema>;
+export type ClipPromotion = FromSchema<typeof clipPromotionSchema>;
 export type LatticeHints = FromSchema<typeof latticeHintsSchema>;
 export type HorizonGuidance = FromSchema<typeof horizonGuidanceSchema>;
 export type ExplainRequest = FromSchema<typeof explainRequestSchema>;
