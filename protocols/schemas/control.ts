@@ -224,9 +224,15 @@ export const arbitrationSchema = {
         'reject',
         'approve',
         'prioritize',
+        'promote',
+        'hold',
+        'reschedule',
       ],
     },
     job_key: { type: 'string', format: 'uuid' },
+    // The entities a decision is about, so a clip's or a video's story finds it in the ledger.
+    clip_id: { type: 'string', format: 'uuid' },
+    video_id: { type: 'string', format: 'uuid' },
     worker: token,
     instance: token,
     accepted: {

@@ -131,6 +131,7 @@ const candidateFeatures = {
       description: 'Each score term, so the confidence can be recomputed by hand.',
     },
     sentences: { type: 'integer', minimum: 1 },
+    text: { type: 'string', maxLength: 4000, description: "The candidate's own transcript." },
   },
   additionalProperties: false,
 } as const;

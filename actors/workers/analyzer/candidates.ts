@@ -18,6 +18,8 @@ export interface Explained {
   features: Record<string, number>;
   scores: Record<string, number>;
   sentences: number;
+  /** The candidate's own words, for whoever writes its title. */
+  text: string;
 }
 
 /**
@@ -148,6 +150,10 @@ function score(
       features,
       scores,
       sentences: run.length,
+      text: run
+        .map((x) => x.text)
+        .join(' ')
+        .slice(0, 4000),
     },
     tags,
     confidence,
