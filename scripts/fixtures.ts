@@ -15,7 +15,7 @@ import { type FfmpegTools, resolveFfmpeg } from '../runtime/media/index.ts';
 const exec = promisify(execFile);
 
 /** Bump when anything below changes the bytes produced, so old fixture dirs regenerate. */
-export const GENERATOR_VERSION = 2;
+export const GENERATOR_VERSION = 3;
 export const DEFAULT_FIXTURE_DIR = fileURLToPath(new URL('../test/.fixtures', import.meta.url));
 
 export const SENTENCES = [
@@ -40,6 +40,13 @@ export const SENTENCES = [
   'If you remember one thing from this talk, remember that small and steady wins the race.',
   'Thank you for listening, and please come by for a warm loaf on your way home tonight.',
 ] as const;
+
+/**
+ * The planted highlight of the talk: sentences 13–15 (0-based) open on a hook ("Here is the
+ * part nobody tells you about") and are spoken 5 dB louder than the rest, so a good
+ * analysis should rank the clip that covers them first. Its span is in the manifest.
+ */
+export const HIGHLIGHT = { first: 13, last: 15, gain: 1.8 } as const;
 
 const RATE = 22_050; // espeak-ng's output rate
 const FPS = 30;
@@ -93,6 +100,8 @@ interface SetRecord {
   readonly key: string;
   readonly duration_s: number;
   readonly cues: readonly Cue[];
+  /** The planted highlight's span (talk only). */
+  readonly highlight?: { readonly start_ms: number; readonly end_ms: number };
   readonly files: Readonly<Record<string, { sha256: string; size: number }>>;
 }
 
@@ -244,6 +253,15 @@ async function espeakVersion(): Promise<string> {
   }
 }
 
+/** The highlight's sentences, louder (clipped to 16 bits). */
+function planted(speech: readonly Int16Array[]): Int16Array[] {
+  return speech.map((pcm, i) =>
+    i < HIGHLIGHT.first || i > HIGHLIGHT.last
+      ? pcm
+      : pcm.map((v) => Math.max(-32768, Math.min(32767, Math.round(v * HIGHLIGHT.gain)))),
+  );
+}
+
 async function synthesize(work: string): Promise<Int16Array[]> {
   const out: Int16Array[] = [];
   for (const [i, text] of SENTENCES.entries()) {
@@ -317,7 +335,7 @@ export async function generateFixtures(opts: FixtureOptions = {}): Promise<Fixtu
     try {
       const speech = await synthesize(work);
       for (const set of todo) {
-        const { pcm, cues } = set === 'talk' ? assemble(speech) : assemble(speech, CLIP_S);
+        const { pcm, cues } = set === 'talk' ? assemble(planted(speech)) : assemble(speech, CLIP_S);
         const wav = join(work, `${set}.wav`);
         writeFileSync(wav, wavFile(pcm));
         const [mp4, srt] = FILES[set] as [string, string];
@@ -335,7 +353,19 @@ export async function generateFixtures(opts: FixtureOptions = {}): Promise<Fixtu
         }
         // Re-read just before writing: a concurrent run may have recorded the other set.
         manifest = readManifest(dir);
-        const record: SetRecord = { key, duration_s: pcm.length / RATE, cues, files };
+        const first = cues[HIGHLIGHT.first];
+        const last = cues[HIGHLIGHT.last];
+        const highlight =
+          set === 'talk' && first && last
+            ? { start_ms: first.start_ms, end_ms: last.end_ms }
+            : undefined;
+        const record: SetRecord = {
+          key,
+          duration_s: pcm.length / RATE,
+          cues,
+          ...(highlight ? { highlight } : {}),
+          files,
+        };
         manifest = { sets: { ...manifest.sets, [set]: record } };
         writeAtomic(join(dir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
       }

@@ -1,6 +1,12 @@
 import type { Arbitration, ContractName, WorkRequest } from '../../protocols/index.ts';
 import { isContractName, validateContract } from '../../protocols/index.ts';
-import type { MessageEvent, RuntimeEmit } from '../../runtime/index.ts';
+import type {
+  EffectDoneEvent,
+  EffectFailedEvent,
+  MessageEvent,
+  RuntimeEmit,
+} from '../../runtime/index.ts';
+import type { PipelineOptions, PipelineState } from './zenith-pipeline.ts';
 
 /**
  * Zenith's decision helpers: placement, arbitration records, commands and queue pauses.
@@ -11,6 +17,10 @@ export interface ZenithOptions {
   workers: Record<string, string[]>;
   /** Period of the control cycle. */
   cycleMs: number;
+  /** Runs the clip pipeline (zenith-pipeline.ts) when given. */
+  pipeline?: PipelineOptions;
+  /** Signs the uploader's short-lived grant for a clip; the key stays outside the machine. */
+  signGrant?: (clip_id: string, site: string) => string;
 }
 
 export type Job = {
@@ -33,6 +43,8 @@ export type Context = {
   paused: string[];
   cycles: number;
   cycleArmed: boolean;
+  /** Videos and clips on their way through the pipeline (absent in snapshots from before it). */
+  pipeline?: PipelineState;
 };
 
 export type Events =
@@ -42,6 +54,18 @@ export type Events =
   | MessageEvent<'WorkerStatus'>
   | MessageEvent<'OperatorOverride'>
   | MessageEvent<'QueueDirective'>
+  | MessageEvent<'VideoAssetCreated'>
+  | MessageEvent<'ConflictReport'>
+  | MessageEvent<'AnalysisReport'>
+  | MessageEvent<'VoteReport'>
+  | MessageEvent<'LatticeHints'>
+  | MessageEvent<'HorizonGuidance'>
+  | MessageEvent<'ClipRendered'>
+  | MessageEvent<'ChorusPackage'>
+  | MessageEvent<'ScheduleChange'>
+  | MessageEvent<'PublishReceipt'>
+  | EffectDoneEvent
+  | EffectFailedEvent
   | { type: 'retry'; job: string; now: number }
   | { type: 'cycle'; now: number };
 
@@ -179,3 +203,80 @@ export function armCycle(o: ZenithOptions, context: Context, enqueue: Enqueue, n
 
 export const ids = (...xs: (string | undefined)[]) =>
   xs.filter((x): x is string => typeof x === 'string');
+
+/** What a new job needs: the command, its evidence and who asked for it. */
+export interface JobSpec {
+  worker: string;
+  contract: ContractName;
+  payload: Record<string, unknown>;
+  evidence: string[];
+  accepted: Arbitration['accepted'];
+  /** The entities the decision is about, recorded on its arbitration. */
+  about?: Pick<Arbitration, 'clip_id' | 'video_id'>;
+}
+
+/**
+ * Places and issues a new job, or queues it while its worker's queue is paused, recording
+ * the arbitration. Returns the job for the caller to store (undefined when nothing can take
+ * it, which is recorded as an abandon).
+ */
+export function startJob(
+  o: ZenithOptions,
+  context: Context,
+  enqueue: Enqueue,
+  now: number,
+  key: string,
+  s: JobSpec,
+): Job | undefined {
+  const base = { worker: s.worker, contract: s.contract, payload: s.payload, evidence: s.evidence };
+  const about = { job_key: key, worker: s.worker, ...s.about };
+  if (context.paused.includes('*') || context.paused.includes(s.worker)) {
+    arbitrate(
+      enqueue,
+      now,
+      {
+        decision: 'queue',
+        ...about,
+        accepted: s.accepted,
+        rejected: [],
+        reason: `the ${s.worker} queue is paused; the job waits for a resume`,
+      },
+      s.evidence,
+    );
+    return { ...base, instance: '', attempts: 0, status: 'queued' };
+  }
+  const instance = place(o, context, s.worker);
+  if (!instance) {
+    const why = `no ${s.worker} instance can take work`;
+    arbitrate(
+      enqueue,
+      now,
+      {
+        decision: 'abandon',
+        ...about,
+        accepted: [],
+        rejected: s.accepted.map((a) => ({ ...a, why })),
+        reason: why,
+      },
+      s.evidence,
+    );
+    return undefined;
+  }
+  const job: Job = { ...base, instance, attempts: 1, status: 'issued' };
+  arbitrate(
+    enqueue,
+    now,
+    {
+      decision: 'issue',
+      ...about,
+      instance,
+      accepted: s.accepted,
+      rejected: [],
+      reason: `placed on ${instance}, the first healthy ${s.worker}`,
+    },
+    s.evidence,
+  );
+  issue(enqueue, key, job);
+  armCycle(o, context, enqueue, now);
+  return job;
+}

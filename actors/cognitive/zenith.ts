@@ -6,20 +6,29 @@ import type {
   WorkRequest,
 } from '../../protocols/index.ts';
 import { subjects } from '../../protocols/index.ts';
-import { defineActorKind, type RuntimeEmit, STREAMS } from '../../runtime/index.ts';
+import {
+  defineActorKind,
+  type EffectContext,
+  type RuntimeEmit,
+  STREAMS,
+} from '../../runtime/index.ts';
 import {
   arbitrate,
   armCycle,
   type Context,
   commandProblem,
+  type Enqueue,
   type Events,
   ids,
   issue,
   type Job,
   pauseOrResume,
   place,
+  startJob,
   type ZenithOptions,
 } from './zenith-decisions.ts';
+
+import { emptyPipeline, type PipelineState, pipelineSteps } from './zenith-pipeline.ts';
 
 export { place, type ZenithOptions } from './zenith-decisions.ts';
 
@@ -30,6 +39,18 @@ export { place, type ZenithOptions } from './zenith-decisions.ts';
  * runtime stamps its commands with the lease epoch.
  */
 export function zenithMachine(o: ZenithOptions) {
+  /** Runs one pipeline step on copies of the pipeline state and job table, then stores both. */
+  const advance = (
+    context: Context,
+    enqueue: Enqueue,
+    step: (s: ReturnType<typeof pipelineSteps>, st: PipelineState, jobs: Context['jobs']) => void,
+  ) => {
+    if (!o.pipeline) return;
+    const st = structuredClone(context.pipeline ?? emptyPipeline());
+    const jobs = { ...context.jobs };
+    step(pipelineSteps(o, o.pipeline, context), st, jobs);
+    enqueue.assign({ pipeline: st, jobs });
+  };
   return setup({
     types: {} as { context: Context; events: Events; emitted: RuntimeEmit },
   }).createMachine({
@@ -41,55 +62,10 @@ export function zenithMachine(o: ZenithOptions) {
           const r: WorkRequest = event.payload;
           if (context.jobs[r.job_key]) return; // one job per key: a repeated request changes nothing
           const evidence = ids(event.meta.stardust_id);
-          const invalid = commandProblem(r);
-          if (invalid) {
-            arbitrate(
-              enqueue,
-              event.now,
-              {
-                decision: 'abandon',
-                job_key: r.job_key,
-                worker: r.worker,
-                accepted: [],
-                rejected: [{ module: r.requested_by, ref: r.request_id, why: invalid }],
-                reason: invalid,
-              },
-              evidence,
-            );
-            return;
-          }
-          const paused = context.paused.includes('*') || context.paused.includes(r.worker);
-          if (paused && evidence.length > 0) {
-            const queued: Job = {
-              worker: r.worker,
-              contract: r.contract as ContractName,
-              payload: r.payload,
-              instance: '',
-              attempts: 0,
-              status: 'queued',
-              evidence,
-            };
-            enqueue.assign({ jobs: { ...context.jobs, [r.job_key]: queued } });
-            arbitrate(
-              enqueue,
-              event.now,
-              {
-                decision: 'queue',
-                job_key: r.job_key,
-                worker: r.worker,
-                accepted: [{ module: r.requested_by, ref: r.request_id }],
-                rejected: [],
-                reason: `the ${r.worker} queue is paused; the job waits for a resume`,
-              },
-              evidence,
-            );
-            return;
-          }
-          const instance = place(o, context, r.worker);
-          if (!instance || evidence.length === 0) {
-            const why = !instance
-              ? `no ${r.worker} instance can take work`
-              : 'the request is not in the ledger';
+          const why =
+            commandProblem(r) ??
+            (evidence.length === 0 ? 'the request is not in the ledger' : undefined);
+          if (why) {
             arbitrate(
               enqueue,
               event.now,
@@ -105,32 +81,14 @@ export function zenithMachine(o: ZenithOptions) {
             );
             return;
           }
-          const job: Job = {
+          const job = startJob(o, context, enqueue, event.now, r.job_key, {
             worker: r.worker,
             contract: r.contract as ContractName,
             payload: r.payload,
-            instance,
-            attempts: 1,
-            status: 'issued',
             evidence,
-          };
-          enqueue.assign({ jobs: { ...context.jobs, [r.job_key]: job } });
-          arbitrate(
-            enqueue,
-            event.now,
-            {
-              decision: 'issue',
-              job_key: r.job_key,
-              worker: r.worker,
-              instance,
-              accepted: [{ module: r.requested_by, ref: r.request_id }],
-              rejected: [],
-              reason: `placed on ${instance}, the first healthy ${r.worker}`,
-            },
-            evidence,
-          );
-          issue(enqueue, r.job_key, job);
-          armCycle(o, context, enqueue, event.now);
+            accepted: [{ module: r.requested_by, ref: r.request_id }],
+          });
+          if (job) enqueue.assign({ jobs: { ...context.jobs, [r.job_key]: job } });
         }),
       },
       WorkerStatus: {
@@ -445,6 +403,79 @@ export function zenithMachine(o: ZenithOptions) {
           }
         }),
       },
+      VideoAssetCreated: {
+        actions: enqueueActions(({ context, event, enqueue }) =>
+          advance(context, enqueue, (s, st, jobs) => s.asset(st, jobs, event, enqueue)),
+        ),
+      },
+      ConflictReport: {
+        actions: enqueueActions(({ context, event, enqueue }) =>
+          advance(context, enqueue, (s, st, jobs) => s.conflict(st, jobs, event, enqueue)),
+        ),
+      },
+      AnalysisReport: {
+        actions: enqueueActions(({ context, event, enqueue }) =>
+          advance(context, enqueue, (s, st, jobs) => s.analysis(st, jobs, event, enqueue)),
+        ),
+      },
+      VoteReport: {
+        actions: enqueueActions(({ context, event, enqueue }) =>
+          advance(context, enqueue, (s, st, jobs) => s.votes(st, jobs, event, enqueue)),
+        ),
+      },
+      LatticeHints: {
+        actions: enqueueActions(({ context, event, enqueue }) =>
+          advance(context, enqueue, (s, st, jobs) => s.hints(st, jobs, event, enqueue)),
+        ),
+      },
+      HorizonGuidance: {
+        actions: enqueueActions(({ context, event, enqueue }) =>
+          advance(context, enqueue, (s, st, jobs) => s.guidance(st, jobs, event, enqueue)),
+        ),
+      },
+      ClipRendered: {
+        actions: enqueueActions(({ context, event, enqueue }) =>
+          advance(context, enqueue, (s, st, jobs) => s.rendered(st, jobs, event, enqueue)),
+        ),
+      },
+      ChorusPackage: {
+        actions: enqueueActions(({ context, event, enqueue }) =>
+          advance(context, enqueue, (s, st, jobs) => s.metadata(st, jobs, event, enqueue)),
+        ),
+      },
+      ScheduleChange: {
+        actions: enqueueActions(({ context, event, enqueue }) =>
+          advance(context, enqueue, (s, st, jobs) => s.slot(st, jobs, event, enqueue)),
+        ),
+      },
+      PublishReceipt: {
+        actions: enqueueActions(({ context, event, enqueue }) =>
+          advance(context, enqueue, (s, st, jobs) => s.published(st, jobs, event, enqueue)),
+        ),
+      },
+      'effect.done': {
+        actions: enqueueActions(({ context, event, enqueue }) => {
+          if (event.name !== 'grant') return;
+          advance(context, enqueue, (s, st, jobs) => s.granted(st, jobs, event, enqueue));
+        }),
+      },
+      'effect.failed': {
+        actions: enqueueActions(({ event, enqueue }) => {
+          if (event.name !== 'grant') return;
+          arbitrate(
+            enqueue,
+            event.now,
+            {
+              decision: 'hold',
+              clip_id: event.id.slice('grant-'.length),
+              accepted: [],
+              rejected: [],
+              reason: `no publish grant: ${event.error.message}`.slice(0, 2000),
+            },
+            [],
+          );
+        }),
+      },
       cycle: {
         // The periodic cycle re-arms itself; decisions are event-driven, the cycle is the
         // heartbeat that later checks (stuck jobs, Horizon's windows) hang off.
@@ -462,6 +493,37 @@ export function zenithMachine(o: ZenithOptions) {
   });
 }
 
+const PIPELINE_INPUTS = [
+  'VideoAssetCreated',
+  'ConflictReport',
+  'AnalysisReport',
+  'VoteReport',
+  'LatticeHints',
+  'HorizonGuidance',
+  'ClipRendered',
+  'ChorusPackage',
+  'ScheduleChange',
+  'PublishReceipt',
+] as const;
+
+/** What moves the clip pipeline: worker results and the advisory modules' outputs. */
+function pipelineSubjects(site: string): string[] {
+  return [
+    subjects.evtAny(site, 'video_asset_created'),
+    subjects.evtAny(site, 'analysis_ready'),
+    subjects.evtAny(site, 'clip_rendered'),
+    subjects.evtAny(site, 'scheduled'),
+    subjects.evtAny(site, 'rescheduled'),
+    subjects.evtAny(site, 'skipped'),
+    subjects.evtAny(site, 'published'),
+    subjects.adv(site, 'paradox', 'conflict'),
+    subjects.adv(site, 'pantheon', 'votes'),
+    subjects.adv(site, 'lattice', 'priorities'),
+    subjects.adv(site, 'horizon', 'guidance'),
+    subjects.adv(site, 'chorus', 'metadata'),
+  ];
+}
+
 /** Zenith reads requests, Eclipse's advice and every worker's status from the event stream. */
 export function zenithKind(o: ZenithOptions) {
   return defineActorKind({
@@ -475,6 +537,7 @@ export function zenithKind(o: ZenithOptions) {
       'WorkerStatus',
       'OperatorOverride',
       'QueueDirective',
+      ...(o.pipeline ? PIPELINE_INPUTS : []),
     ],
     work: {
       stream: STREAMS.evt,
@@ -485,7 +548,17 @@ export function zenithKind(o: ZenithOptions) {
         subjects.adv(site, 'eclipse', 'directive'),
         subjects.adv(site, 'operator', 'override'),
         subjects.evtAny(site, 'status'),
+        ...(o.pipeline ? pipelineSubjects(site) : []),
       ],
     },
+    ...(o.signGrant
+      ? {
+          effects: {
+            grant: async (input: unknown, ctx: EffectContext) => ({
+              token: o.signGrant?.((input as { clip_id: string }).clip_id, ctx.site),
+            }),
+          },
+        }
+      : {}),
   });
 }
