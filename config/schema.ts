@@ -1,4 +1,5 @@
 import type { FromSchema } from 'json-schema-to-ts';
+import { cognitiveSchema } from './cognitive-schema.ts';
 import { workersSchema } from './workers-schema.ts';
 
 // One pattern for every identifier that becomes a NATS subject token, a JetStream domain or
@@ -206,6 +207,7 @@ export const configSchema = {
       },
     },
     workers: workersSchema,
+    cognitive: cognitiveSchema,
   },
 } as const;
 

@@ -31,7 +31,8 @@ export function envName(path: readonly string[]): string {
 function walk(node: SchemaNode, path: readonly string[], out: ConfigKey[]): void {
   for (const [name, child] of Object.entries(node.properties ?? {})) {
     const childPath = [...path, name];
-    if (child.type === 'object') {
+    // A map (an object without declared properties) is one key, set in the config file.
+    if (child.type === 'object' && child.properties) {
       walk(child, childPath, out);
     } else {
       out.push({
