@@ -1,0 +1,37 @@
+export {
+  type ChorusOptions,
+  chorusKind,
+  chorusMachine,
+  composePackage,
+  DEFAULT_CHORUS,
+  packageId,
+  renderHuman,
+} from './chorus.ts';
+export {
+  applyPolicy,
+  type Change,
+  type Conflict,
+  containsTerm,
+  EMPTY_POLICY,
+  excerpt,
+  LIMITS,
+  type Policy,
+  type PolicyResult,
+  termPattern,
+  truncateAtWord,
+} from './policy.ts';
+export {
+  type BrandVoice,
+  DEFAULT_VOICE,
+  type Draft,
+  draftKeywords,
+  draftMetadata,
+  draftTitle,
+  hashtags,
+  shapeHook,
+  splitSentences,
+  strongestSentence,
+  summarise,
+  type Tone,
+  whyWatch,
+} from './voice.ts';
