@@ -569,7 +569,7 @@ export class ActorHost {
       error: err,
       doc,
       now: this.#now,
-      dedupeKey: `dlq.${m.info.stream}.${m.info.streamSequence}`,
+      dedupeKey: `dlq.${this.kind.name}.${m.info.stream}.${m.info.streamSequence}`,
       recorder: this.#recorder,
     });
     this.#stats.dead_lettered++;

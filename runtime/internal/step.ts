@@ -95,7 +95,9 @@ export async function runStep(input: StepInput): Promise<StepOutcome> {
           _meta_parents: e.parents ?? [],
           actor,
           ...(input.causationId ? { causation_id: input.causationId } : {}),
-          msg_id: deriveMsgId(input.cause, outbox.length),
+          // Per actor: two actors answering one message must not share ids, or JetStream
+          // would drop the second answer as a duplicate.
+          msg_id: deriveMsgId(`${actor}/${input.cause}`, outbox.length),
           now: new Date(input.now()),
         });
         outbox.push({
@@ -130,7 +132,7 @@ export async function runStep(input: StepInput): Promise<StepOutcome> {
           _meta_parents: e.evidence,
           actor,
           ...(input.causationId ? { causation_id: input.causationId } : {}),
-          msg_id: deriveMsgId(input.cause, outbox.length),
+          msg_id: deriveMsgId(`${actor}/${input.cause}`, outbox.length),
           now: new Date(input.now()),
           command,
         });
