@@ -1,0 +1,20 @@
+export { type LatticeContext, latticeKind, latticeMachine } from './lattice.ts';
+export {
+  applyStatus,
+  candidateHints,
+  DEFAULT_LATTICE,
+  type Delta,
+  depths,
+  HORIZON_GAIN,
+  type InFlight,
+  type LatticeOptions,
+  overBound,
+  pruneStale,
+  resolveLattice,
+  routingHints,
+  TOPIC_CAP,
+  TOPIC_GAIN,
+  targetShare,
+  topicDelta,
+  topicOf,
+} from './priorities.ts';
