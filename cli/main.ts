@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { registerConfig } from './commands/config.ts';
 import { registerDemo } from './commands/demo.ts';
+import { registerExplain } from './commands/explain.ts';
 import { registerMedia } from './commands/media.ts';
 import { registerRun } from './commands/run.ts';
 import { registerStardust } from './commands/stardust.ts';
@@ -16,6 +17,7 @@ registerValidate(program);
 registerConfig(program);
 registerStardust(program);
 registerMedia(program);
+registerExplain(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -206,6 +206,26 @@ export const configSchema = {
         },
       },
     },
+    sources: {
+      type: 'array',
+      default: [],
+      description:
+        'What `omniva run` ingests: folders, files, media URLs or feeds (config file only)',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['url'],
+        properties: {
+          url: { type: 'string', minLength: 1 },
+          platform: {
+            type: 'string',
+            enum: ['tiktok', 'instagram', 'youtube', 'other'],
+            default: 'other',
+          },
+          poll_minutes: { type: 'integer', minimum: 1, default: 60 },
+        },
+      },
+    },
     workers: workersSchema,
     cognitive: cognitiveSchema,
   },

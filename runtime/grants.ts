@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { fromPublic, type KeyPair } from '@nats-io/nkeys';
+import { createAccount, fromPublic, fromSeed, type KeyPair } from '@nats-io/nkeys';
 import { OmnivaError } from '../protocols/index.ts';
 
 /**
@@ -196,4 +196,20 @@ function isClaims(v: unknown): v is GrantClaims {
     ['iat', 'exp'].every(int) &&
     (c.exp as number) > (c.iat as number)
   );
+}
+
+/** Zenith's grant signer: from a configured nkey seed, or a fresh key for one process. */
+export interface GrantSigner {
+  /** The public key uploaders must trust (`workers.uploader.trusted_keys`). */
+  readonly publicKey: string;
+  sign(clip_id: string, site: string, ttl_s?: number): string;
+}
+
+export function grantSigner(seed?: string): GrantSigner {
+  const kp = seed ? fromSeed(new TextEncoder().encode(seed)) : createAccount();
+  return {
+    publicKey: kp.getPublicKey(),
+    sign: (clip_id, site, ttl_s = 600) =>
+      signGrant(kp, { aud: 'uploader', sub: clip_id, site, ttl_s }),
+  };
 }

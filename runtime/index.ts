@@ -34,6 +34,8 @@ export {
   type GrantErrorCode,
   type GrantRefusal,
   type GrantRequest,
+  type GrantSigner,
+  grantSigner,
   MAX_GRANT_TTL_S,
   signGrant,
   type VerifyGrantOptions,
@@ -80,4 +82,9 @@ export {
 } from './provision.ts';
 export { isSecretRef, resolveSecret, type SecretEnv, type SecretRef } from './secrets.ts';
 export { openSite, type SiteConnection, type SiteNatsOptions, type SiteOptions } from './site.ts';
+export {
+  type ExplanationServer,
+  type ExplanationServerOptions,
+  serveExplanations,
+} from './stardust/explain-service.ts';
 export * from './stardust/index.ts';

@@ -359,7 +359,7 @@ export function pipelineSteps(o: ZenithOptions, p: PipelineOptions, context: Con
   const slot: Step<MessageEvent<'ScheduleChange'>> = (st, _jobs, e, enqueue) => {
     const s: ScheduleChange = e.payload;
     const clip = st.clips[s.clip_id];
-    if (!clip || clip.stage !== 'scheduling') return;
+    if (clip?.stage !== 'scheduling') return;
     const evidence = ids(e.meta.stardust_id, ...clip.evidence);
     if (s.change === 'skipped' || !s.slot) {
       clip.stage = 'held';

@@ -14,7 +14,6 @@ import {
 } from '../../runtime/index.ts';
 import {
   arbitrate,
-  armCycle,
   type Context,
   commandProblem,
   type Enqueue,

@@ -22,7 +22,15 @@ export function workerKinds(
 ): ActorKind[] {
   const w = config.workers;
   const store = new MediaStore({ dataDir: config.data_dir, siteId: config.site_id });
-  const common = { store, tools: deps.tools, dataDir: config.data_dir, instance: config.host_id };
+  // Placed on this host: Zenith addresses each instance (cmd.<worker>.<host_id>), so work goes
+  // where its media is. The scheduler shares one queue per site.
+  const common = {
+    store,
+    tools: deps.tools,
+    dataDir: config.data_dir,
+    instance: config.host_id,
+    placed: true,
+  };
   const build: Record<string, () => ActorKind> = {
     scraper: () =>
       scraperKind({

@@ -24,9 +24,10 @@ export function entitiesOf(payload: Record<string, unknown>): Record<string, str
   return out;
 }
 
-// The message body travels along when it is small (scores, decisions, ids) so an explanation
-// needs nothing else; big bodies stay in their stream and the packet keeps the reference.
-const MAX_BODY_BYTES = 4096;
+// The message body travels along when it is small (scores, votes, decisions, ids) so an
+// explanation needs nothing else; big bodies (whole transcripts) stay in their stream and the
+// packet keeps the reference. 16 KB holds a vote report of a few candidates.
+const MAX_BODY_BYTES = 16_384;
 
 function leanBody(payload: unknown): { body?: unknown } {
   const text = JSON.stringify(payload);

@@ -17,7 +17,12 @@ test('cli - run hosts the configured workers: a ScraperJob sent to the site is i
   const dir = tempDir();
   const child = spawn(process.execPath, ['cli/omniva.mjs', 'run', '--data-dir', dir], {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, NATS_URL: server.url, OMNIVA_WORKERS__ENABLED: 'scraper,analyzer' },
+    env: {
+      ...process.env,
+      NATS_URL: server.url,
+      OMNIVA_HOST_ID: 'h1',
+      OMNIVA_WORKERS__ENABLED: 'scraper,analyzer',
+    },
   });
   let out = '';
   child.stdout.on('data', (d) => {
@@ -30,21 +35,26 @@ test('cli - run hosts the configured workers: a ScraperJob sent to the site is i
     assert.match(out, /workers: scraper, analyzer/);
     const client = new SiteClient(nc, 'local', { actor: 'zenith' });
     const job_id = crypto.randomUUID();
-    await client.command('scraper', 'ScraperJob', {
-      job_id,
-      creator_id: crypto.randomUUID(),
-      platform: 'other',
-      target_url: pathToFileURL(fx.files.clip).href,
-      requested_range: { since: '2000-01-01T00:00:00Z', until: '2100-01-01T00:00:00Z' },
-      status: 'PENDING',
-      created_at: '2026-11-22T08:00:00Z',
-      updated_at: '2026-11-22T08:00:00Z',
-    });
+    await client.command(
+      'scraper',
+      'ScraperJob',
+      {
+        job_id,
+        creator_id: crypto.randomUUID(),
+        platform: 'other',
+        target_url: pathToFileURL(fx.files.clip).href,
+        requested_range: { since: '2000-01-01T00:00:00Z', until: '2100-01-01T00:00:00Z' },
+        status: 'PENDING',
+        created_at: '2026-11-22T08:00:00Z',
+        updated_at: '2026-11-22T08:00:00Z',
+      },
+      { instance: 'h1' },
+    );
     const asset = await waitFor(async () => {
       const msgs = await readStream(
         nc,
         STREAMS.evt,
-        'omniva.local.evt.scraper.video_asset_created',
+        'omniva.local.evt.scraper-h1.video_asset_created',
       );
       return msgs.find((m) => (m.envelope.payload as VideoAssetCreated).job_id === job_id);
     }, 30_000);

@@ -5,6 +5,8 @@ const STOP = new Set(
   most much only other over really same should some such than that their them then there these
   they thing things this those through under until very want what when where which while who
   whom why will with would your yours you've we've they're that's it's don't nobody anything
+  come came comes make made makes know take took said says back even well still long little
+  since many thank please tonight today home right tell tells told around onto upon
   something everything one two three four five first second third last ever never always`.split(
     /\s+/,
   ),
