@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type {
   AnalysisReport,
   ChorusPackage,
@@ -11,6 +10,7 @@ import type {
   VideoAssetCreated,
   VoteReport,
 } from '../../protocols/index.ts';
+import { deriveMsgId } from '../../protocols/index.ts';
 import type { EffectDoneEvent, MessageEvent } from '../../runtime/index.ts';
 import {
   arbitrate,
@@ -104,11 +104,7 @@ export const emptyPipeline = (): PipelineState => ({
 
 /** A UUIDv4-shaped id derived from a seed: replaying the same input makes the same ids. */
 export function deriveId(seed: string): string {
-  const h = createHash('sha256').update(`omniva.zenith:${seed}`).digest('hex').split('');
-  h[12] = '4';
-  h[16] = ((Number.parseInt(h[16] as string, 16) & 0x3) | 0x8).toString(16);
-  const x = h.join('');
-  return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20, 32)}`;
+  return deriveMsgId(`zenith|${seed}`, 0);
 }
 
 export const r3 = (x: number) => Math.round(x * 1000) / 1000;

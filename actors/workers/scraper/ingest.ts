@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { MediaMetadata, ScraperJob } from '../../../protocols/index.ts';
+import { deriveMsgId, type MediaMetadata, type ScraperJob } from '../../../protocols/index.ts';
 import { type FfmpegTools, type MediaStore, probe } from '../../../runtime/media/index.ts';
 import type { Progress } from '../internal/job-worker.ts';
 import { asWorkerError } from '../internal/worker-error.ts';
@@ -140,9 +140,5 @@ function digest(s: string): string {
 
 /** A stable UUIDv4-shaped id for a source item: the same item is always the same video. */
 export function uuidFrom(s: string): string {
-  const h = digest(`omniva.video:${s}`).slice(0, 32).split('');
-  h[12] = '4';
-  h[16] = ((Number.parseInt(h[16] as string, 16) & 0x3) | 0x8).toString(16);
-  const x = h.join('');
-  return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20)}`;
+  return deriveMsgId(`scraper|video|${s}`, 0);
 }
