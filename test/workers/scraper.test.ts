@@ -5,7 +5,9 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { scraperKind } from '../../actors/workers/index.ts';
+import { findYtDlp, scraperKind } from '../../actors/workers/index.ts';
+import { ytDlp } from '../../actors/workers/scraper/ytdlp.ts';
+import { processEnv } from '../../config/index.ts';
 import type { MediaCaptured, ScraperJob, VideoAssetCreated } from '../../protocols/index.ts';
 import type { ActorHost } from '../../runtime/index.ts';
 import { cleanup, sharedFixtures, timeBound } from '../media/support.ts';
@@ -292,6 +294,15 @@ test('scraper - a platform URL without yt-dlp says how to install it', async () 
   const status = await run(j);
   assert.is(status.error?.code, 'bad_command');
   assert.match(status.error?.message ?? '', /yt-dlp is not installed/);
+});
+
+test('scraper - yt-dlp, when installed, downloads a page into the work folder', async () => {
+  // yt-dlp's generic extractor takes any media URL; platform pages need the internet.
+  const bin = findYtDlp(undefined, processEnv().PATH ?? '');
+  assert.ok(bin, 'yt-dlp is installed (scripts/setup)');
+  const dir = tempDir('omniva-ytdlp-');
+  const got = await ytDlp(bin, `${base}/media/clip.mp4`, dir, new AbortController().signal);
+  assert.equal(readFileSync(got.media), readFileSync(fx.files.clip));
 });
 
 test('scraper - a corrupted local file is media_corrupt and no asset is remembered', async () => {
