@@ -166,7 +166,9 @@ export function pipelineSteps(o: ZenithOptions, p: PipelineOptions, context: Con
   const conflict: Step<MessageEvent<'ConflictReport'>> = (st, _jobs, e, enqueue) => {
     const r: ConflictReport = e.payload;
     if (r.action !== 'block') return;
-    for (const a of r.affected) {
+    // A duplicate names the copy first and the original after it: only the copy stops.
+    const targets = r.conflict === 'duplicate_media' ? r.affected.slice(0, 1) : r.affected;
+    for (const a of targets) {
       const v = a.type === 'video' ? st.videos[a.id] : undefined;
       if (!v || v.blocked) continue;
       v.blocked = r.report_id;
