@@ -97,7 +97,7 @@ function throughVotes(scores: [number, number] = [0.4, 0.8]) {
   const first = z.send(message('VideoAssetCreated', asset(), T0));
   const analyze = commands(first)[0];
   assert.is(analyze?.contract, 'AnalyzeJob');
-  const jobId = (analyze?.payload as { job_id: string }).job_id;
+  const jobId = (analyze!.payload as { job_id: string }).job_id;
   z.send(message('AnalysisReport', analysis(jobId), T0 + 1_000));
   const out = z.send(message('VoteReport', votes(jobId, scores), T0 + 2_000));
   return { z, out, jobId };
@@ -129,11 +129,11 @@ test('zenith pipeline - the best-voted candidate is promoted, the loser named, a
   const promotion = out.find(
     (e): e is PublishEmit => e.type === 'omniva.publish' && e.contract === 'ClipPromotion',
   );
-  const p = promotion?.payload as ClipPromotion;
+  const p = promotion!.payload as ClipPromotion;
   assert.equal([p.start_time, p.end_time, p.transcript], [40, 65, 'Ovens at four.']);
   const edit = commands(out)[0];
   assert.is(edit?.contract, 'EditOrder');
-  assert.is((edit?.payload as { job: { clip_id: string } }).job.clip_id, p.clip_id);
+  assert.is((edit!.payload as { job: { clip_id: string } }).job.clip_id, p.clip_id);
   assert.ok(edit?.evidence.length && edit.evidence.every((id) => promote.parents.includes(id)));
 });
 
@@ -152,7 +152,7 @@ test('zenith pipeline - a held Chorus package holds the clip; a ready one asks f
     const clip = (
       out.find(
         (e): e is PublishEmit => e.type === 'omniva.publish' && e.contract === 'ClipPromotion',
-      )?.payload as ClipPromotion
+      )!.payload as ClipPromotion
     ).clip_id;
     const rendered = { ...example('ClipRendered'), clip_id: clip };
     z.send(message('ClipRendered', rendered, T0 + 3_000));
@@ -216,7 +216,7 @@ test('zenith pipeline - a slot outside Horizon’s window is moved; one inside i
   const { z, out } = throughVotes();
   const clip = (
     out.find((e): e is PublishEmit => e.type === 'omniva.publish' && e.contract === 'ClipPromotion')
-      ?.payload as ClipPromotion
+      !.payload as ClipPromotion
   ).clip_id;
   z.send(
     message(
@@ -242,7 +242,7 @@ test('zenith pipeline - a slot outside Horizon’s window is moved; one inside i
     arbitrations(moved).map((x) => x.a.decision),
     ['reschedule'],
   );
-  const ask = commands(moved)[0]?.payload as { task: { recommended_time: string } };
+  const ask = commands(moved)[0]!.payload as { task: { recommended_time: string } };
   assert.is(ask.task.recommended_time, '2026-11-02T17:00:00.000Z');
   const inside = {
     ...early,
@@ -267,8 +267,8 @@ test('zenith pipeline - a slot outside Horizon’s window is moved; one inside i
   assert.is(publish?.contract, 'PublishOrder');
   assert.equal(
     [
-      (publish?.payload as { authorization: string }).authorization,
-      (publish?.payload as { job: { scheduled_time: string } }).job.scheduled_time,
+      (publish!.payload as { authorization: string }).authorization,
+      (publish!.payload as { job: { scheduled_time: string } }).job.scheduled_time,
     ],
     ['signed', '2026-11-02T17:00:00Z'],
   );
