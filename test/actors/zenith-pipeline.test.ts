@@ -215,8 +215,9 @@ test('zenith pipeline - a duplicate blocks only the copy, never the original', (
 test('zenith pipeline - a slot outside Horizon’s window is moved; one inside is approved and granted', () => {
   const { z, out } = throughVotes();
   const clip = (
-    out.find((e): e is PublishEmit => e.type === 'omniva.publish' && e.contract === 'ClipPromotion')
-      !.payload as ClipPromotion
+    out.find(
+      (e): e is PublishEmit => e.type === 'omniva.publish' && e.contract === 'ClipPromotion',
+    )!.payload as ClipPromotion
   ).clip_id;
   z.send(
     message(
