@@ -194,4 +194,13 @@ test('chorus machine - one package per promotion, citing it; a repeat keeps the 
   actor.stop();
 });
 
+test('chorus voice - the first hook of a clip makes its title, even when a later hook names more keywords', () => {
+  const sentences = [
+    'Here is the part nobody tells you about: the paperwork.',
+    'Taxes and permits pile up.',
+    'We never let the sourdough overnight flavour slip again.',
+  ];
+  assert.is(strongestSentence(sentences, ['sourdough', 'overnight', 'flavour']), sentences[0]);
+});
+
 test.run();

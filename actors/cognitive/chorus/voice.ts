@@ -61,15 +61,16 @@ const keywordHits = (sentence: string, keywords: readonly string[]) => {
 };
 
 /**
- * The sentence a title is made of: a question or a hook first (viewers stop scrolling for
- * those), else the sentence naming most keywords; ties go to the earlier sentence.
+ * The sentence a title is made of: the first question or hook (viewers stop scrolling for
+ * those, and a clip is cut to open on one), else the sentence naming most keywords; ties go
+ * to the earlier sentence.
  */
 export function strongestSentence(sentences: readonly string[], keywords: readonly string[]) {
   let best: { s: string; rank: number; hits: number } | undefined;
   for (const s of sentences) {
     const hook = s.endsWith('?') || HOOKS.some((h) => h.test(s)) ? 1 : 0;
     const hits = keywordHits(s, keywords);
-    if (!best || hook > best.rank || (hook === best.rank && hits > best.hits)) {
+    if (!best || hook > best.rank || (hook === 0 && best.rank === 0 && hits > best.hits)) {
       best = { s, rank: hook, hits };
     }
   }
