@@ -3,6 +3,7 @@ import { registerConfig } from './commands/config.ts';
 import { registerDemo } from './commands/demo.ts';
 import { registerExplain } from './commands/explain.ts';
 import { registerMedia } from './commands/media.ts';
+import { registerOps } from './commands/ops.ts';
 import { registerRun } from './commands/run.ts';
 import { registerStardust } from './commands/stardust.ts';
 import { registerValidate } from './commands/validate.ts';
@@ -16,6 +17,7 @@ registerRun(program);
 registerValidate(program);
 registerConfig(program);
 registerStardust(program);
+registerOps(program);
 registerMedia(program);
 registerExplain(program);
 

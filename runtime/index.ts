@@ -74,6 +74,27 @@ export {
   startNatsServer,
 } from './nats-server.ts';
 export {
+  DEFAULT_OPS_NONCE_TTL_MS,
+  KvNonceStore,
+  OPS_NONCE_BUCKET,
+  type OpsHandler,
+  type OpsService,
+  type OpsServiceOptions,
+  opsNonceKey,
+  provisionOpsNonces,
+  type SendOpsOptions,
+  sendOpsCommand,
+  serveOps,
+} from './ops-service.ts';
+export {
+  createOpsKey,
+  isOpsPublicKey,
+  type OpsKeyPair,
+  type OpsSigner,
+  opsSignerFromSeed,
+  verifyOpsSignature,
+} from './ops-signing.ts';
+export {
   BUCKETS,
   type ProvisionOptions,
   provisionSite,
