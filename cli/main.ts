@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { registerConfig } from './commands/config.ts';
 import { registerDemo } from './commands/demo.ts';
 import { registerExplain } from './commands/explain.ts';
+import { registerFleet } from './commands/fleet.ts';
 import { registerMedia } from './commands/media.ts';
 import { registerOps } from './commands/ops.ts';
 import { registerRun } from './commands/run.ts';
@@ -20,6 +21,7 @@ registerStardust(program);
 registerOps(program);
 registerMedia(program);
 registerExplain(program);
+registerFleet(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -10,6 +10,11 @@ export const cognitiveSchema = {
   default: {},
   description: 'Zenith and the advisory modules',
   properties: {
+    enabled: {
+      type: 'boolean',
+      default: true,
+      description: 'Run Zenith (a lease contender) and the advisory modules in this process',
+    },
     zenith: {
       type: 'object',
       additionalProperties: false,

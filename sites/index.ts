@@ -13,3 +13,20 @@ export {
   STARDUST_STREAM,
   type SubjectRules,
 } from './permissions.ts';
+export {
+  type Fleet,
+  type FleetHost,
+  type FleetResult,
+  type FleetSite,
+  type FleetViolation,
+  fleetSchema,
+  formatFleetErrors,
+  HOST_ROLES,
+  type HostRole,
+  LAYOUT,
+  parseFleet,
+  type RenderedFile,
+  type RenderedHost,
+  renderFleet,
+  validateFleet,
+} from './render.ts';

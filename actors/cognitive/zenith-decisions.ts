@@ -54,6 +54,7 @@ export type Events =
   | MessageEvent<'WorkerStatus'>
   | MessageEvent<'OperatorOverride'>
   | MessageEvent<'QueueDirective'>
+  | MessageEvent<'MediaCaptured'>
   | MessageEvent<'VideoAssetCreated'>
   | MessageEvent<'ConflictReport'>
   | MessageEvent<'AnalysisReport'>

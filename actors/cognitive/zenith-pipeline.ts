@@ -82,6 +82,8 @@ export type Clip = {
   shifted?: boolean;
 };
 export type PipelineState = {
+  /** The raw capture's packet per video: the analysis derives from it too (spec §5.2). */
+  captures?: Record<string, string>;
   videos: Record<string, { media_uri: string; packet?: string; blocked?: string; title?: string }>;
   analyses: Record<string, Analysis>;
   clips: Record<string, Clip>;
@@ -137,6 +139,11 @@ export function pipelineSteps(o: ZenithOptions, p: PipelineOptions, context: Con
     if (job) jobs[key] = job;
   };
 
+  const captured: Step<MessageEvent<'MediaCaptured'>> = (st, _jobs, e) => {
+    if (!e.meta.stardust_id) return;
+    st.captures = { ...st.captures, [e.payload.video_id]: e.meta.stardust_id };
+  };
+
   const asset: Step<MessageEvent<'VideoAssetCreated'>> = (st, jobs, e, enqueue) => {
     const a: VideoAssetCreated = e.payload;
     if (st.videos[a.video_id]) return;
@@ -157,7 +164,7 @@ export function pipelineSteps(o: ZenithOptions, p: PipelineOptions, context: Con
         ...(a.captions_uri ? { captions_uri: a.captions_uri } : {}),
         ...(a.captions_format ? { captions_format: a.captions_format } : {}),
       },
-      evidence: ids(e.meta.stardust_id),
+      evidence: ids(e.meta.stardust_id, st.captures?.[a.video_id]),
       accepted: [{ module: 'scraper', ref: e.meta.msg_id }],
       about: { video_id: a.video_id },
     });
@@ -461,6 +468,7 @@ export function pipelineSteps(o: ZenithOptions, p: PipelineOptions, context: Con
   };
 
   return {
+    captured,
     asset,
     conflict,
     analysis,

@@ -402,6 +402,11 @@ export function zenithMachine(o: ZenithOptions) {
           }
         }),
       },
+      MediaCaptured: {
+        actions: enqueueActions(({ context, event, enqueue }) =>
+          advance(context, enqueue, (s, st, jobs) => s.captured(st, jobs, event, enqueue)),
+        ),
+      },
       VideoAssetCreated: {
         actions: enqueueActions(({ context, event, enqueue }) =>
           advance(context, enqueue, (s, st, jobs) => s.asset(st, jobs, event, enqueue)),
@@ -493,6 +498,7 @@ export function zenithMachine(o: ZenithOptions) {
 }
 
 const PIPELINE_INPUTS = [
+  'MediaCaptured',
   'VideoAssetCreated',
   'ConflictReport',
   'AnalysisReport',
@@ -508,6 +514,7 @@ const PIPELINE_INPUTS = [
 /** What moves the clip pipeline: worker results and the advisory modules' outputs. */
 function pipelineSubjects(site: string): string[] {
   return [
+    subjects.evtAny(site, 'raw_captured'),
     subjects.evtAny(site, 'video_asset_created'),
     subjects.evtAny(site, 'analysis_ready'),
     subjects.evtAny(site, 'clip_rendered'),

@@ -124,7 +124,7 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
   ];
   let explanation: Explanation | undefined;
   try {
-    await waitFor(() => actors.zenith.current()?.state === 'running', 15_000);
+    await waitFor(() => actors.zenith?.current()?.state === 'running', 15_000);
     await requestScrape(client, { url: sample.files.talk });
     say('• asked Zenith to ingest the sample talk');
     const expected = config.cognitive.zenith.clips_per_video;

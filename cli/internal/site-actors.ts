@@ -22,7 +22,8 @@ import { workerKinds } from './workers.ts';
 
 export interface SiteActors {
   hosts: ActorHost[];
-  zenith: LeaderHost;
+  /** Absent when `cognitive.enabled` is false (a worker-only process). */
+  zenith: LeaderHost | undefined;
   /** Zenith's grant key; uploaders of this process trust it. */
   grantKey: string;
   stop(): Promise<void>;
@@ -54,49 +55,53 @@ export async function startSiteActors(b: Omit<Booted, 'hosts' | 'shutdown'>): Pr
       ytdlp: findYtDlp(config.workers.scraper.ytdlp_bin, env.PATH ?? ''),
     },
   );
-  const advisors: ActorKind[] = [
-    eclipseKind(),
-    paradoxKind({ audit_ms: c.paradox.audit_ms }),
-    latticeKind({
-      max_queue_depth: c.lattice.max_queue_depth,
-      recalibrate_ms: c.lattice.recalibrate_ms,
-    }),
-    horizonKind({
-      goals: {
-        goal_window: c.horizon.goal_window,
-        topic_mix: c.horizon.topic_mix,
-        posts_per_day: c.horizon.posts_per_day,
-        preferred_windows: c.horizon.preferred_windows,
-      },
-    }),
-    pantheonKind({
-      env,
-      ...(c.pantheon.external_url
-        ? {
-            external: {
-              base_url: c.pantheon.external_url,
-              model: c.pantheon.external_model,
-              timeout_ms: c.pantheon.external_timeout_ms,
-              ...(c.pantheon.external_api_key ? { api_key_ref: c.pantheon.external_api_key } : {}),
-            },
-          }
-        : {}),
-    }),
-    chorusKind({
-      voice: {
-        name: c.chorus.voice,
-        tone: c.chorus.voice,
-        emoji: false,
-        hashtags: c.chorus.hashtags,
-        ...(c.chorus.signature ? { signature: c.chorus.signature } : {}),
-      },
-      policy: {
-        banned_terms: [...c.chorus.banned_terms],
-        required_disclosures: [...c.chorus.required_disclosures],
-        replacements: { ...c.chorus.replacements },
-      },
-    }),
-  ];
+  const advisors: ActorKind[] = !c.enabled
+    ? []
+    : [
+        eclipseKind(),
+        paradoxKind({ audit_ms: c.paradox.audit_ms }),
+        latticeKind({
+          max_queue_depth: c.lattice.max_queue_depth,
+          recalibrate_ms: c.lattice.recalibrate_ms,
+        }),
+        horizonKind({
+          goals: {
+            goal_window: c.horizon.goal_window,
+            topic_mix: c.horizon.topic_mix,
+            posts_per_day: c.horizon.posts_per_day,
+            preferred_windows: c.horizon.preferred_windows,
+          },
+        }),
+        pantheonKind({
+          env,
+          ...(c.pantheon.external_url
+            ? {
+                external: {
+                  base_url: c.pantheon.external_url,
+                  model: c.pantheon.external_model,
+                  timeout_ms: c.pantheon.external_timeout_ms,
+                  ...(c.pantheon.external_api_key
+                    ? { api_key_ref: c.pantheon.external_api_key }
+                    : {}),
+                },
+              }
+            : {}),
+        }),
+        chorusKind({
+          voice: {
+            name: c.chorus.voice,
+            tone: c.chorus.voice,
+            emoji: false,
+            hashtags: c.chorus.hashtags,
+            ...(c.chorus.signature ? { signature: c.chorus.signature } : {}),
+          },
+          policy: {
+            banned_terms: [...c.chorus.banned_terms],
+            required_disclosures: [...c.chorus.required_disclosures],
+            replacements: { ...c.chorus.replacements },
+          },
+        }),
+      ];
   const deps = {
     nc: b.site.nc,
     site: config.site_id,
@@ -116,40 +121,42 @@ export async function startSiteActors(b: Omit<Booted, 'hosts' | 'shutdown'>): Pr
   await provisionEpochs(b.site.nc);
   const placed = (name: string) =>
     config.workers.enabled.includes(name as never) ? [config.host_id] : [];
-  const zenith = await startLeaderHost({
-    nc: b.site.nc,
-    site: config.site_id,
-    holder: config.host_id,
-    log: b.log,
-    makeHost: (authority) =>
-      new ActorHost(
-        { ...deps, authority },
-        zenithKind({
-          workers: {
-            scraper: placed('scraper'),
-            analyzer: placed('analyzer'),
-            editor: placed('editor'),
-            uploader: placed('uploader'),
-          },
-          cycleMs: c.zenith.cycle_ms,
-          pipeline: {
-            clips_per_video: c.zenith.clips_per_video,
-            min_score: c.zenith.min_score,
-            channel: c.zenith.channel,
-            target: c.zenith.target,
-            privacy: c.zenith.privacy,
-            lead_minutes: c.zenith.lead_minutes,
-          },
-          signGrant: (clip_id, site) => signer.sign(clip_id, site),
-        }),
-      ),
-  });
+  const zenith = !c.enabled
+    ? undefined
+    : await startLeaderHost({
+        nc: b.site.nc,
+        site: config.site_id,
+        holder: config.host_id,
+        log: b.log,
+        makeHost: (authority) =>
+          new ActorHost(
+            { ...deps, authority },
+            zenithKind({
+              workers: {
+                scraper: placed('scraper'),
+                analyzer: placed('analyzer'),
+                editor: placed('editor'),
+                uploader: placed('uploader'),
+              },
+              cycleMs: c.zenith.cycle_ms,
+              pipeline: {
+                clips_per_video: c.zenith.clips_per_video,
+                min_score: c.zenith.min_score,
+                channel: c.zenith.channel,
+                target: c.zenith.target,
+                privacy: c.zenith.privacy,
+                lead_minutes: c.zenith.lead_minutes,
+              },
+              signGrant: (clip_id, site) => signer.sign(clip_id, site),
+            }),
+          ),
+      });
   return {
     hosts,
     zenith,
     grantKey: signer.publicKey,
     async stop() {
-      await zenith.stop();
+      await zenith?.stop();
       await Promise.all(hosts.map((h) => h.drain()));
     },
   };
