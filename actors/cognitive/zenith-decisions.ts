@@ -33,6 +33,8 @@ export type Job = {
   priority?: number;
   /** Stardust ids the next command for this job is based on. */
   evidence: string[];
+  /** The clip or video the job works on, named on every decision about it. */
+  about?: Pick<Arbitration, 'clip_id' | 'video_id'>;
 };
 
 export type Context = {
@@ -229,7 +231,13 @@ export function startJob(
   key: string,
   s: JobSpec,
 ): Job | undefined {
-  const base = { worker: s.worker, contract: s.contract, payload: s.payload, evidence: s.evidence };
+  const base = {
+    worker: s.worker,
+    contract: s.contract,
+    payload: s.payload,
+    evidence: s.evidence,
+    ...(s.about ? { about: s.about } : {}),
+  };
   const about = { job_key: key, worker: s.worker, ...s.about };
   if (context.paused.includes('*') || context.paused.includes(s.worker)) {
     arbitrate(

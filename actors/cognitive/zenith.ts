@@ -110,6 +110,7 @@ export function zenithMachine(o: ZenithOptions) {
               {
                 decision: 'resolve',
                 job_key: s.job_id,
+                ...job.about,
                 worker: job.worker,
                 instance: job.instance,
                 accepted: [{ module: `${job.worker}-${job.instance}`, ref: event.meta.msg_id }],
@@ -137,6 +138,7 @@ export function zenithMachine(o: ZenithOptions) {
               {
                 decision: 'quarantine',
                 job_key: p.job_key,
+                ...job.about,
                 worker: p.worker,
                 instance: p.failed_instance,
                 accepted: [{ module: 'eclipse', ref: p.plan_id }],
@@ -157,6 +159,7 @@ export function zenithMachine(o: ZenithOptions) {
               {
                 decision: 'abandon',
                 job_key: p.job_key,
+                ...job.about,
                 worker: p.worker,
                 accepted: [{ module: 'eclipse', ref: p.plan_id }],
                 rejected: [],
@@ -182,6 +185,7 @@ export function zenithMachine(o: ZenithOptions) {
               {
                 decision: 'abandon',
                 job_key: p.job_key,
+                ...job.about,
                 worker: p.worker,
                 accepted: [],
                 rejected: [
@@ -211,6 +215,7 @@ export function zenithMachine(o: ZenithOptions) {
             {
               decision,
               job_key: p.job_key,
+              ...job.about,
               worker: p.worker,
               instance,
               accepted: [{ module: 'eclipse', ref: p.plan_id }],
@@ -332,6 +337,7 @@ export function zenithMachine(o: ZenithOptions) {
               {
                 decision: 'abandon',
                 job_key: event.job,
+                ...job.about,
                 worker: job.worker,
                 accepted: [],
                 rejected: [],

@@ -117,6 +117,11 @@ test("example 2 - Zenith decides on Eclipse's plan and reissues the job once, af
   assert.is(a.decision, 'retry', 'the only editor instance takes the retry');
   assert.is(a.job_key, context);
   assert.is(a.worker, 'editor');
+  assert.is(
+    a.clip_id,
+    edits[0]?.payload.job.clip_id,
+    'the decision names the clip, so its story has it',
+  );
   assert.is(a.instance, failure.payload.instance_id);
   assert.equal(a.accepted, [{ module: 'eclipse', ref: plan.payload.plan_id }]);
   assert.match(a.reason, /^retry advised after resource_exhausted; attempt 2 on /);
