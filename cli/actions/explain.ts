@@ -1,6 +1,3 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { connect } from '@nats-io/transport-node';
 import {
   type ExplainSubject,
   explain,
@@ -9,10 +6,9 @@ import {
   type StoryPlan,
   TraceIndex,
 } from '../../actors/cognitive/halolux/index.ts';
-import { type ConfigOverrides, loadConfig } from '../../config/index.ts';
 import type { Explanation } from '../../protocols/index.ts';
-import { createLogger, type Ledger, openLedger, STARDUST_STREAM } from '../../runtime/index.ts';
-import { bootSite } from '../internal/boot.ts';
+import type { Ledger } from '../../runtime/index.ts';
+import { CliError, openLedgerForCli } from '../internal/connect.ts';
 
 export interface ExplainCliOptions {
   type?: string;
@@ -29,80 +25,8 @@ const WIDTH = 100;
 
 const out = (line = '') => process.stdout.write(`${line}\n`);
 
-/** Bad usage, or a ledger that cannot be read: exit 2, without an error code prefix. */
-class CliError extends Error {}
-
-/**
- * The URL of the embedded server `omniva run` started on this data directory, if it is still
- * running: two servers on one JetStream store would corrupt it, so the CLI joins it instead.
- * (The same lookup as `omniva stardust` and `omniva media`; a shared helper in cli/internal
- * would serve all three.)
- */
-function runningEmbeddedUrl(dataDir: string): string | undefined {
-  const dir = join(dataDir, 'nats', 'ports');
-  if (!existsSync(dir)) return undefined;
-  for (const file of readdirSync(dir)) {
-    const pid = Number(/_(\d+)\.ports$/.exec(file)?.[1]);
-    if (!pid) continue;
-    try {
-      process.kill(pid, 0);
-      const ports = JSON.parse(readFileSync(join(dir, file), 'utf8')) as { nats?: string[] };
-      if (ports.nats?.[0]) return ports.nats[0];
-    } catch {
-      // a stale ports file of a server that is gone
-    }
-  }
-  return undefined;
-}
-
-async function openForCli(
-  opts: ExplainCliOptions,
-): Promise<{ ledger: Ledger; close(): Promise<void> }> {
-  const overrides: ConfigOverrides = {
-    ...(opts.site ? { site_id: opts.site } : {}),
-    ...(opts.dataDir ? { data_dir: opts.dataDir } : {}),
-    ...(opts.url ? { nats: { url: opts.url } } : {}),
-  };
-  const config = loadConfig({ ...(opts.config ? { file: opts.config } : {}), overrides });
-  const site = config.site_id;
-  const url = config.nats.url ?? runningEmbeddedUrl(config.data_dir);
-  let opened: { ledger: Ledger; close(): Promise<void> };
-  if (url) {
-    const nc = await connect({
-      servers: url,
-      timeout: config.nats.connect_timeout_ms,
-      name: 'omniva-explain-cli',
-      noAsyncTraces: true,
-      ...(config.nats.user ? { user: config.nats.user, pass: config.nats.pass ?? '' } : {}),
-    });
-    // stdout carries the answer; anything the ledger logs goes to stderr.
-    const log = createLogger({ level: config.log.level, site_id: site, destination: 2 });
-    const ledger = await openLedger(nc, { site, log, provision: false }).catch(async (e) => {
-      await nc.close();
-      throw e;
-    });
-    const close = async () => {
-      await ledger.close();
-      await nc.close();
-    };
-    opened = { ledger, close };
-  } else {
-    const booted = await bootSite({
-      ...(opts.config ? { configFile: opts.config } : {}),
-      overrides,
-    });
-    opened = { ledger: booted.site.ledger, close: () => booted.site.close() };
-  }
-  try {
-    await opened.ledger.store.state();
-  } catch (e) {
-    await opened.close();
-    if ((e as { name?: string }).name === 'StreamNotFoundError') {
-      throw new CliError(`site "${site}" has no ledger (no ${STARDUST_STREAM} stream)`);
-    }
-    throw e;
-  }
-  return opened;
+function openForCli(opts: ExplainCliOptions): Promise<{ ledger: Ledger; close(): Promise<void> }> {
+  return openLedgerForCli(opts, 'omniva-explain-cli');
 }
 
 /** The story of the id: of the type asked for, or of the first type whose story is not empty. */

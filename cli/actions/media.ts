@@ -1,10 +1,6 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { type ConfigOverrides, loadConfig, type OmnivaConfig } from '../../config/index.ts';
 import { OmnivaError } from '../../protocols/index.ts';
 import { collectReferences, type GcReport, MediaStore } from '../../runtime/index.ts';
-import { bootSite } from '../internal/boot.ts';
+import { cliConfig, connectForCli } from '../internal/connect.ts';
 
 export interface MediaCliOptions {
   site?: string;
@@ -18,11 +14,6 @@ export interface MediaGcCliOptions extends MediaCliOptions {
   olderThan?: string;
   verbose?: boolean;
   json?: boolean;
-}
-
-interface Connected {
-  nc: NatsConnection;
-  close(): Promise<void>;
 }
 
 const out = (line = '') => process.stdout.write(`${line}\n`);
@@ -49,63 +40,6 @@ function fail(command: string, e: unknown): void {
   process.exitCode = 1;
 }
 
-function configOf(opts: MediaGcCliOptions): {
-  config: Readonly<OmnivaConfig>;
-  overrides: ConfigOverrides;
-} {
-  const overrides: ConfigOverrides = {
-    ...(opts.site ? { site_id: opts.site } : {}),
-    ...(opts.dataDir ? { data_dir: opts.dataDir } : {}),
-    ...(opts.url ? { nats: { url: opts.url } } : {}),
-  };
-  const config = loadConfig({ ...(opts.config ? { file: opts.config } : {}), overrides });
-  return { config, overrides };
-}
-
-/**
- * The URL of the embedded server `omniva run` started on this data directory, if it is still
- * running: two servers on one JetStream store would corrupt it, so the CLI joins it instead.
- * (The same lookup as `omniva stardust`; a shared helper in cli/internal would serve both.)
- */
-function runningEmbeddedUrl(dataDir: string): string | undefined {
-  const dir = join(dataDir, 'nats', 'ports');
-  if (!existsSync(dir)) return undefined;
-  for (const file of readdirSync(dir)) {
-    const pid = Number(/_(\d+)\.ports$/.exec(file)?.[1]);
-    if (!pid) continue;
-    try {
-      process.kill(pid, 0);
-      const ports = JSON.parse(readFileSync(join(dir, file), 'utf8')) as { nats?: string[] };
-      if (ports.nats?.[0]) return ports.nats[0];
-    } catch {
-      // a stale ports file of a server that is gone
-    }
-  }
-  return undefined;
-}
-
-async function connectForCli(
-  opts: MediaGcCliOptions,
-  config: Readonly<OmnivaConfig>,
-  overrides: ConfigOverrides,
-): Promise<Connected> {
-  const url = config.nats.url ?? runningEmbeddedUrl(config.data_dir);
-  if (url) {
-    // Read only: the streams are not provisioned here, so a wrong server or site shows up as
-    // a missing stream instead of an empty one (which would make every blob look unused).
-    const nc = await connect({
-      servers: url,
-      timeout: config.nats.connect_timeout_ms,
-      name: 'omniva-media-cli',
-      noAsyncTraces: true,
-      ...(config.nats.user ? { user: config.nats.user, pass: config.nats.pass ?? '' } : {}),
-    });
-    return { nc, close: () => nc.close() };
-  }
-  const booted = await bootSite({ ...(opts.config ? { configFile: opts.config } : {}), overrides });
-  return { nc: booted.site.nc, close: () => booted.site.close() };
-}
-
 function printReport(r: GcReport, site: string, olderThan: string, refs: number, verbose: boolean) {
   const verb = r.dryRun ? 'would remove' : 'removed';
   out(`media gc${r.dryRun ? ' (dry run)' : ''}: site ${site}, older than ${olderThan}`);
@@ -119,15 +53,15 @@ function printReport(r: GcReport, site: string, olderThan: string, refs: number,
 }
 
 export async function gcCommand(opts: MediaGcCliOptions): Promise<void> {
-  let conn: Connected | undefined;
+  let conn: Awaited<ReturnType<typeof connectForCli>> | undefined;
   try {
     const olderThan = opts.olderThan ?? '1h';
     const olderThanMs = parseDuration(olderThan);
-    const { config, overrides } = configOf(opts);
+    const { config } = cliConfig(opts);
     const site = config.site_id;
     // Before connecting: a bad site id fails here rather than after a server started.
     const store = new MediaStore({ dataDir: config.data_dir, siteId: site });
-    conn = await connectForCli(opts, config, overrides);
+    conn = await connectForCli(opts, 'omniva-media-cli');
     const referenced = await collectReferences({ nc: conn.nc, site, dataDir: config.data_dir });
     const report = await store.gc(referenced, { olderThanMs, dryRun: opts.dryRun ?? false });
     if (opts.json) {
@@ -151,7 +85,7 @@ export async function gcCommand(opts: MediaGcCliOptions): Promise<void> {
 
 export async function lsCommand(opts: MediaCliOptions): Promise<void> {
   try {
-    const { config } = configOf(opts);
+    const { config } = cliConfig(opts);
     const store = new MediaStore({ dataDir: config.data_dir, siteId: config.site_id });
     let count = 0;
     let bytes = 0;

@@ -1,8 +1,3 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { connect } from '@nats-io/transport-node';
-import { type ConfigOverrides, loadConfig } from '../../config/index.ts';
-import { createLogger } from '../../runtime/index.ts';
 import {
   type Ledger,
   type LineageIndex,
@@ -10,7 +5,7 @@ import {
   openLedger,
   STARDUST_STREAM,
 } from '../../runtime/stardust/index.ts';
-import { bootSite } from '../internal/boot.ts';
+import { CliError, openLedgerForCli } from '../internal/connect.ts';
 
 export interface StardustCliOptions {
   site?: string;
@@ -29,9 +24,6 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const out = (line = '') => process.stdout.write(`${line}\n`);
 
-/** A CLI failure that is not a finding: bad usage, or the ledger cannot be read. */
-class CliError extends Error {}
-
 function fail(command: string, e: unknown): void {
   const err = e as { code?: string; message?: string };
   const code = err.code && !(e instanceof CliError) ? `${err.code}: ` : '';
@@ -39,78 +31,8 @@ function fail(command: string, e: unknown): void {
   process.exitCode = 2;
 }
 
-/**
- * The URL of the embedded server `omniva run` started on this data directory, if it is still
- * running: two servers on one JetStream store would corrupt it, so the CLI joins it instead.
- */
-function runningEmbeddedUrl(dataDir: string): string | undefined {
-  const dir = join(dataDir, 'nats', 'ports');
-  if (!existsSync(dir)) return undefined;
-  for (const file of readdirSync(dir)) {
-    const pid = Number(/_(\d+)\.ports$/.exec(file)?.[1]);
-    if (!pid) continue;
-    try {
-      process.kill(pid, 0);
-      const ports = JSON.parse(readFileSync(join(dir, file), 'utf8')) as { nats?: string[] };
-      if (ports.nats?.[0]) return ports.nats[0];
-    } catch {
-      // a stale ports file of a server that is gone
-    }
-  }
-  return undefined;
-}
-
-async function openForCli(opts: StardustCliOptions): Promise<OpenedLedger> {
-  const overrides: ConfigOverrides = {
-    ...(opts.site ? { site_id: opts.site } : {}),
-    ...(opts.dataDir ? { data_dir: opts.dataDir } : {}),
-    ...(opts.url ? { nats: { url: opts.url } } : {}),
-  };
-  const configFile = opts.config ? { file: opts.config } : {};
-  const config = loadConfig({ ...configFile, overrides });
-  const site = config.site_id;
-  const url = config.nats.url ?? runningEmbeddedUrl(config.data_dir);
-  let opened: OpenedLedger;
-  if (url) {
-    const nc = await connect({
-      servers: url,
-      timeout: config.nats.connect_timeout_ms,
-      name: 'omniva-stardust-cli',
-      noAsyncTraces: true,
-      ...(config.nats.user ? { user: config.nats.user, pass: config.nats.pass ?? '' } : {}),
-    });
-    // stdout carries the answer; anything the ledger logs goes to stderr.
-    const log = createLogger({ level: config.log.level, site_id: site, destination: 2 });
-    const ledger = await openLedger(nc, { site, log, provision: false }).catch(async (e) => {
-      await nc.close();
-      throw e;
-    });
-    const close = async () => {
-      await ledger.close();
-      await nc.close();
-    };
-    opened = { ledger, site, close };
-  } else {
-    const booted = await bootSite({
-      ...(opts.config ? { configFile: opts.config } : {}),
-      overrides,
-    });
-    const ledger = await openLedger(booted.site.nc, { site, log: booted.log, provision: false });
-    const close = async () => {
-      await ledger.close();
-      await booted.site.close();
-    };
-    opened = { ledger, site, close };
-  }
-  try {
-    await opened.ledger.store.state();
-  } catch (e) {
-    await opened.close();
-    const missing = (e as { name?: string }).name === 'StreamNotFoundError';
-    if (missing) throw new CliError(`site "${site}" has no ledger (no ${STARDUST_STREAM} stream)`);
-    throw e;
-  }
-  return opened;
+function openForCli(opts: StardustCliOptions): Promise<OpenedLedger> {
+  return openLedgerForCli(opts, 'omniva-stardust-cli');
 }
 
 async function withLedger(
