@@ -1,5 +1,6 @@
 import type { FromSchema } from 'json-schema-to-ts';
 import { TOKEN_PATTERN } from '../patterns.ts';
+import { $schema, dateTime, uuid } from './fields.ts';
 
 /**
  * Advisory outputs of the cognitive modules (spec §4): each goes through Stardust on
@@ -7,10 +8,7 @@ import { TOKEN_PATTERN } from '../patterns.ts';
  * ConflictReport (control.ts).
  */
 
-const $schema = 'https://json-schema.org/draft/2020-12/schema';
-const uuid = { type: 'string', format: 'uuid' } as const;
 const unit = { type: 'number', minimum: 0, maximum: 1 } as const;
-const dateTime = { type: 'string', format: 'date-time' } as const;
 const agent = { type: 'string', pattern: '^[a-z_]+$', maxLength: 64 } as const;
 const text = (max: number) => ({ type: 'string', maxLength: max }) as const;
 /** A candidate of one analysis, by its index in AnalysisResult.clip_candidates and its times. */

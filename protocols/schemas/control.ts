@@ -1,13 +1,10 @@
 import type { FromSchema } from 'json-schema-to-ts';
-import { TOKEN_PATTERN } from '../patterns.ts';
+import { $schema, token } from './fields.ts';
 
 /**
  * Messages of the control spine (design §5, spec §4.2 and §4.9): what asks Zenith for work,
  * what Eclipse advises after a failure, and how Zenith records each arbitration.
  */
-
-const $schema = 'https://json-schema.org/draft/2020-12/schema';
-const token = { type: 'string', pattern: TOKEN_PATTERN, maxLength: 128 } as const;
 
 /** Advice asking Zenith to run one operational command (published on adv.<module>.work_request). */
 export const workRequestSchema = {

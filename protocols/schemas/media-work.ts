@@ -1,16 +1,12 @@
 import type { FromSchema } from 'json-schema-to-ts';
-import { MEDIA_URI_PATTERN } from '../patterns.ts';
 import type { AnalysisResult, analysisResultSchema } from './analysis-result.ts';
 import type { clipCandidateSchema } from './clip-candidate.ts';
+import { $schema, mediaUri, uuid } from './fields.ts';
 
 /**
  * What the scraper and analyzer say about a video (spec §5.1, §5.2). The spec contracts stay
  * exact; these carry them, plus the media references and features they need next to them.
  */
-
-const $schema = 'https://json-schema.org/draft/2020-12/schema';
-const mediaUri = { type: 'string', pattern: MEDIA_URI_PATTERN } as const;
-const uuid = { type: 'string', format: 'uuid' } as const;
 
 /** ffprobe's facts about a stored asset, normalised (spec §5.1 "normalized metadata"). */
 const mediaMetadata = {

@@ -1,6 +1,6 @@
 import type { FromSchema } from 'json-schema-to-ts';
-import { MEDIA_URI_PATTERN, TOKEN_PATTERN } from '../patterns.ts';
 import type { editJobSchema } from './edit-job.ts';
+import { $schema, dateTime, mediaUri, token, uuid } from './fields.ts';
 import type { scheduleTaskSchema } from './schedule-task.ts';
 import type { uploadJobSchema } from './upload-job.ts';
 
@@ -9,12 +9,6 @@ import type { uploadJobSchema } from './upload-job.ts';
  * carries the spec contract unchanged under `job` / `task`, plus what the spec says travels
  * with it (the `editing_context_id`, resolved storage references, the signed authorization).
  */
-
-const $schema = 'https://json-schema.org/draft/2020-12/schema';
-const mediaUri = { type: 'string', pattern: MEDIA_URI_PATTERN } as const;
-const uuid = { type: 'string', format: 'uuid' } as const;
-const token = { type: 'string', pattern: TOKEN_PATTERN, maxLength: 128 } as const;
-const dateTime = { type: 'string', format: 'date-time' } as const;
 
 /** Zenith's command to the editor. */
 export const editOrderSchema = {
