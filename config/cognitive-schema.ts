@@ -1,8 +1,6 @@
 // The cognitive modules' settings (`cognitive.*`): how Zenith runs the pipeline and what the
 // advisory modules aim for. Secrets are references (`env:NAME` or `file:/path`).
-
-const SECRET_REF = '^(env:[A-Za-z_][A-Za-z0-9_]*|file:/.+)$';
-const HHMM = '^([01][0-9]|2[0-3]):[0-5][0-9]$';
+import { HHMM, SECRET_REF } from './internal/patterns.ts';
 
 export const cognitiveSchema = {
   type: 'object',

@@ -1,8 +1,7 @@
 // The operational workers' settings (`workers.*`), kept apart from the runtime's. Secrets are
 // references (`env:NAME` or `file:/path`), never values; they are resolved where they are used.
+import { HHMM, SECRET_REF } from './internal/patterns.ts';
 
-const SECRET_REF = '^(env:[A-Za-z_][A-Za-z0-9_]*|file:/.+)$';
-const HHMM = '^([01][0-9]|2[0-3]):[0-5][0-9]$';
 const window = {
   type: 'object',
   additionalProperties: false,

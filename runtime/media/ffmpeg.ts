@@ -35,7 +35,8 @@ interface Candidate {
 
 const RUN_TIMEOUT_MS = 10_000;
 
-function onPath(name: string, pathEnv: string): string | undefined {
+/** The first executable `name` in the directories of a PATH-style list. */
+export function onPath(name: string, pathEnv: string): string | undefined {
   for (const dir of pathEnv.split(delimiter)) {
     if (!dir) continue;
     const candidate = join(dir, name);

@@ -1,6 +1,7 @@
 export {
   type FfmpegSource,
   type FfmpegTools,
+  onPath,
   parseFfmpegVersion,
   type ResolveFfmpegOptions,
   resolveFfmpeg,

@@ -1,8 +1,8 @@
 import { execFile } from 'node:child_process';
 import { readdir } from 'node:fs/promises';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { isExecutableFile } from '../../../runtime/media/index.ts';
+import { isExecutableFile, onPath } from '../../../runtime/media/index.ts';
 import { WorkerError } from '../internal/worker-error.ts';
 
 const exec = promisify(execFile);
@@ -22,11 +22,7 @@ export function isPlatformUrl(url: URL): boolean {
 
 export function findYtDlp(bin: string | undefined, pathEnv: string): string | undefined {
   if (bin) return isExecutableFile(bin) ? bin : undefined;
-  for (const dir of pathEnv.split(delimiter)) {
-    const candidate = join(dir, 'yt-dlp');
-    if (dir && isExecutableFile(candidate)) return candidate;
-  }
-  return undefined;
+  return onPath('yt-dlp', pathEnv);
 }
 
 /**
