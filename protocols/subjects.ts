@@ -71,6 +71,14 @@ export const subjects = {
   hb: (siteId: string, host: string) => subject(siteId, 'hb', token('host', host)),
   alert: (siteId: string, type: string) => subject(siteId, 'alert', token('type', type)),
 
+  /**
+   * The hub's own prefixes for sourcing one site's ledger copy into the fleet ledger: where
+   * the fleet account reaches the site account's JetStream API, and where the site's copy is
+   * delivered. `hub` is the hub's JetStream domain, in the site position of the subject.
+   */
+  fleetApi: (hub: string, siteId: string) => subject(hub, 'fleet', 'api', site(siteId)),
+  fleetDeliver: (hub: string, siteId: string) => subject(hub, 'fleet', 'deliver', site(siteId)),
+
   all: (siteId: string) => subject(siteId, '>'),
   cmdAll: (siteId: string) => subject(siteId, 'cmd', '>'),
   evtAll: (siteId: string) => subject(siteId, 'evt', '>'),

@@ -91,6 +91,15 @@ export const fleetSchema = {
                   items: { type: 'string', enum: [...HOST_ROLES] },
                 },
                 cluster: { type: 'boolean' },
+                client_port: {
+                  ...port,
+                  description:
+                    "this server's client port, when not the site's (servers sharing a machine)",
+                },
+                cluster_port: {
+                  ...port,
+                  description: "this server's cluster port, when not the site's",
+                },
               },
             },
           },
@@ -185,15 +194,6 @@ function fleetRules(f: Fleet): FleetViolation[] {
     if (!s.hosts.some((h) => h.roles.includes('zenith'))) {
       err(`${at}/hosts`, `site "${s.site_id}" has no host with role zenith (the command writer)`);
     }
-    if (s.client_port === s.cluster_port) {
-      err(`${at}/cluster_port`, 'must differ from client_port');
-    }
-    for (const [addr, dup] of duplicates(nats, (h) => h.address)) {
-      err(
-        `${at}/hosts`,
-        `nats hosts ${dup.map((i) => nats[i]?.host_id).join(', ')} share address ${addr}`,
-      );
-    }
     s.hosts.forEach((h, hi) => {
       if (h.cluster && !h.roles.includes('nats')) {
         err(`${at}/hosts/${hi}/cluster`, 'only a host with role nats can join a cluster');
@@ -212,7 +212,41 @@ function fleetRules(f: Fleet): FleetViolation[] {
       );
     }
   });
+  errors.push(...listenerClashes(f));
   return errors;
+}
+
+/** The server ports of a nats host: its own when given, else the site's. */
+export function serverPorts(s: FleetSite, h: FleetHost): { client: number; cluster: number } {
+  return {
+    client: h.client_port ?? s.client_port ?? 4222,
+    cluster: h.cluster_port ?? s.cluster_port ?? 6222,
+  };
+}
+
+// Two servers (or the hub) listening on the same address and port cannot both start.
+function listenerClashes(f: Fleet): FleetViolation[] {
+  const listeners = [
+    { key: `${f.hub.host}:${f.hub.client_port}`, at: '/hub/client_port' },
+    { key: `${f.hub.host}:${f.hub.leafnode_port}`, at: '/hub/leafnode_port' },
+  ];
+  for (const [si, s] of f.sites.entries()) {
+    for (const [hi, h] of s.hosts.entries()) {
+      if (!h.roles.includes('nats')) continue;
+      const p = serverPorts(s, h);
+      const at = `/sites/${si}/hosts/${hi}`;
+      listeners.push({ key: `${h.address}:${p.client}`, at: `${at}/client_port` });
+      if (h.cluster) {
+        listeners.push({ key: `${h.address}:${p.cluster}`, at: `${at}/cluster_port` });
+      }
+    }
+  }
+  return [...duplicates(listeners, (l) => l.key)].flatMap(([key, at]) =>
+    at.slice(1).map((i) => ({
+      pointer: listeners[i]?.at ?? '/',
+      reason: `${key} is already taken by ${listeners[at[0] as number]?.at}; give this server its own port`,
+    })),
+  );
 }
 
 /**

@@ -1,3 +1,4 @@
+export { FLEET_ACCOUNT, renderHubConfig } from './hub-config.ts';
 export {
   type RoleCredentials,
   renderAuthorization,
@@ -23,7 +24,12 @@ export {
   formatFleetErrors,
   HOST_ROLES,
   type HostRole,
+  HUB_ADMIN_ENV,
+  HUB_ADMIN_USER,
+  hubSiteAdminUser,
   LAYOUT,
+  leafPasswordEnv,
+  leafUser,
   parseFleet,
   type RenderedFile,
   type RenderedHost,

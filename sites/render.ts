@@ -3,8 +3,19 @@ import {
   type FleetHost,
   type FleetSite,
   type HostRole,
+  serverPorts,
   WORKER_ROLES,
 } from './fleet.ts';
+import { renderHubConfig } from './hub-config.ts';
+import {
+  envName,
+  HUB_ADMIN_ENV,
+  hostPort,
+  LAYOUT,
+  leafPasswordEnv,
+  leafUser,
+  q,
+} from './layout.ts';
 import { renderAuthorization, type SiteRoles } from './nats-config.ts';
 import { SITE_ROLES, type SiteRole } from './permissions.ts';
 
@@ -38,14 +49,14 @@ export {
   parseFleet,
   validateFleet,
 } from './fleet.ts';
-
-export const LAYOUT = {
-  code: '/opt/omniva',
-  state: '/var/lib/omniva',
-  etc: '/etc/omniva',
-  units: 'etc/systemd/system',
-  natsServer: '/usr/sbin/nats-server',
-} as const;
+export {
+  HUB_ADMIN_ENV,
+  HUB_ADMIN_USER,
+  hubSiteAdminUser,
+  LAYOUT,
+  leafPasswordEnv,
+  leafUser,
+} from './layout.ts';
 
 export interface RenderedFile {
   /** Relative to the host's directory, e.g. `etc/omniva/nats-server.conf`. */
@@ -65,24 +76,10 @@ export interface RenderedHost {
 
 type Instance = { name: string; role: SiteRole; workers: string[] };
 
-const envName = (...parts: string[]) =>
-  parts
-    .join('_')
-    .toUpperCase()
-    .replace(/[^A-Z0-9]/g, '_');
-
 /** The variable the site server reads a role's password from, unless a bcrypt hash is given. */
 export const rolePasswordEnv = (role: SiteRole) => envName('OMNIVA_NATS_PASS', role);
-/** The hub reads each site's leafnode password from this variable. */
-export const leafPasswordEnv = (site: string) => envName('OMNIVA_LEAF_PASS', site);
 /** A site server reads its whole leafnode URL (with the password) from this variable. */
 export const LEAF_URL_ENV = 'OMNIVA_LEAF_URL';
-export const HUB_ADMIN_ENV = 'OMNIVA_HUB_ADMIN_PASS';
-
-export const leafUser = (site: string) => `leaf-${site}`;
-const q = (s: string) => JSON.stringify(s);
-const hostPort = (host: string, port: number) =>
-  host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 
 // renderAuthorization quotes every password; a server-side variable must be bare, so render
 // with a marker and unquote it. The marker cannot occur in a real password (schema pattern).
@@ -115,6 +112,7 @@ const natsHosts = (s: FleetSite) => s.hosts.filter((h) => h.roles.includes('nats
 
 function siteServerConf(fleet: Fleet, s: FleetSite, h: FleetHost): string {
   const cluster = natsHosts(s).filter((n) => n.cluster);
+  const ports = serverPorts(s, h);
   const lines = [
     `# nats-server config for host "${h.host_id}" of Omniva site "${s.site_id}" (fleet "${fleet.fleet}"),`,
     '# rendered by `omniva fleet render`. Passwords are $VARIABLES nats-server reads from its',
@@ -122,7 +120,7 @@ function siteServerConf(fleet: Fleet, s: FleetSite, h: FleetHost): string {
     `# omniva.${s.site_id}.cmd.> (sites/permissions.ts).`,
     `server_name: ${q(`omniva-${s.site_id}-${h.host_id}`)}`,
     `host: ${q(h.address)}`,
-    `port: ${s.client_port}`,
+    `port: ${ports.client}`,
     'max_payload: 8MB',
     'jetstream {',
     `  store_dir: ${q(`${LAYOUT.state}/nats`)}`,
@@ -132,14 +130,14 @@ function siteServerConf(fleet: Fleet, s: FleetSite, h: FleetHost): string {
   if (cluster.length > 0) {
     const routes = cluster
       .filter((n) => n.host_id !== h.host_id)
-      .map((n) => `    ${q(`nats-route://${hostPort(n.address, s.cluster_port ?? 6222)}`)}`);
+      .map((n) => `    ${q(`nats-route://${hostPort(n.address, serverPorts(s, n).cluster)}`)}`);
     lines.push(
       '# A 3-server cluster: JetStream assets of this site are R3. Routes carry no credentials;',
       '# keep the cluster port reachable only between these hosts (firewall or private network).',
       'cluster {',
       `  name: ${q(`omniva-${s.site_id}`)}`,
       `  host: ${q(h.address)}`,
-      `  port: ${s.cluster_port}`,
+      `  port: ${ports.cluster}`,
       '  routes = [',
       ...routes,
       '  ]',
@@ -159,42 +157,6 @@ function siteServerConf(fleet: Fleet, s: FleetSite, h: FleetHost): string {
     '',
   );
   return lines.join('\n');
-}
-
-function hubServerConf(fleet: Fleet): string {
-  const hub = fleet.hub;
-  const leafUsers = [...fleet.sites]
-    .map((s) => s.site_id)
-    .sort()
-    .map((site) => `      { user: ${q(leafUser(site))}, password: $${leafPasswordEnv(site)} }`);
-  return [
-    `# nats-server config for the hub of Omniva fleet "${fleet.fleet}", rendered by`,
-    '# `omniva fleet render`. Every site joins as a leafnode with its own user; passwords are',
-    '# $VARIABLES read from the environment (/etc/omniva/secrets/nats.env).',
-    `server_name: ${q(`omniva-${hub.domain}`)}`,
-    `host: ${q(hub.host)}`,
-    `port: ${hub.client_port}`,
-    'max_payload: 8MB',
-    'jetstream {',
-    `  store_dir: ${q(`${LAYOUT.state}/nats`)}`,
-    `  domain: ${q(hub.domain ?? 'hub')}`,
-    '}',
-    'leafnodes {',
-    `  host: ${q(hub.host)}`,
-    `  port: ${hub.leafnode_port}`,
-    '  authorization {',
-    '    users = [',
-    ...leafUsers,
-    '    ]',
-    '  }',
-    '}',
-    'authorization {',
-    '  users = [',
-    `    { user: "hub-admin", password: $${HUB_ADMIN_ENV} }`,
-    '  ]',
-    '}',
-    '',
-  ].join('\n');
 }
 
 const HARDENING = [
@@ -219,6 +181,8 @@ function unit(o: {
   after: string[];
   service: string[];
   limits: string[];
+  /** `oneshot` for a task that runs once per boot and stays "active" (RemainAfterExit). */
+  type?: 'simple' | 'oneshot';
 }): string {
   return [
     '# Rendered by `omniva fleet render`; edit the fleet file, not this unit.',
@@ -229,7 +193,8 @@ function unit(o: {
     'Wants=network-online.target',
     '',
     '[Service]',
-    'Type=simple',
+    `Type=${o.type ?? 'simple'}`,
+    ...(o.type === 'oneshot' ? ['RemainAfterExit=yes'] : []),
     ...o.service,
     ...HARDENING,
     ...o.limits,
@@ -306,7 +271,7 @@ function instanceConfig(fleet: Fleet, s: FleetSite, h: FleetHost, i: Instance): 
     host_id: h.host_id,
     data_dir: `${LAYOUT.state}/${i.name}`,
     nats: {
-      url: `nats://${hostPort(server.address, s.client_port ?? 4222)}`,
+      url: `nats://${hostPort(server.address, serverPorts(s, server).client)}`,
       user: fleet.users?.[i.role]?.user ?? i.role,
     },
     ...(i.name === 'ops-agent' ? {} : { workers: { enabled: i.workers } }),
@@ -365,10 +330,34 @@ function renderSiteHost(fleet: Fleet, s: FleetSite, h: FleetHost): RenderedHost 
   return { host_id: h.host_id, site_id: s.site_id, units, files: sortFiles(files) };
 }
 
+// Creates the hub's ledger copies and STARDUST_ALL once the hub's server is up; safe to rerun
+// after a site is added to the fleet file (`systemctl restart omniva-hub-provision`).
+const hubProvisionUnit = (fleet: Fleet) =>
+  unit({
+    description: `Omniva hub: provision the fleet ledger of fleet ${fleet.fleet}`,
+    after: ['omniva-nats.service'],
+    type: 'oneshot',
+    service: [
+      `WorkingDirectory=${LAYOUT.code}`,
+      `EnvironmentFile=${LAYOUT.etc}/secrets/nats.env`,
+      omniva(
+        `fleet provision-hub ${LAYOUT.etc}/fleet.json --url nats://${hostPort(fleet.hub.host, fleet.hub.client_port)}`,
+      ),
+      'RestartSec=5s',
+    ],
+    limits: ['LimitNOFILE=4096', 'MemoryMax=512M'],
+  });
+
 function renderHub(fleet: Fleet): RenderedHost {
-  const units = ['omniva-nats.service'];
+  const units = ['omniva-nats.service', 'omniva-hub-provision.service'];
   const files: RenderedFile[] = [
-    { path: 'etc/omniva/nats-server.conf', content: hubServerConf(fleet), mode: 0o640 },
+    { path: 'etc/omniva/nats-server.conf', content: renderHubConfig(fleet), mode: 0o640 },
+    { path: 'etc/omniva/fleet.json', content: `${JSON.stringify(fleet, null, 2)}\n`, mode: 0o644 },
+    {
+      path: `${LAYOUT.units}/omniva-hub-provision.service`,
+      content: hubProvisionUnit(fleet),
+      mode: 0o644,
+    },
     {
       path: `${LAYOUT.units}/omniva-nats.service`,
       content: natsUnit(`hub of fleet ${fleet.fleet}`),

@@ -6,6 +6,19 @@ export {
   type AppenderStats,
   type AppendResult,
 } from './appender.ts';
+export {
+  FLEET_LEDGER_STREAM,
+  type FleetLedgerSite,
+  type FleetLedgerStatus,
+  fleetLedgerConfig,
+  type HubAccess,
+  provisionFleetLedger,
+  provisionHub,
+  provisionSiteLedgerCopy,
+  readFleetLedgerStatus,
+  siteLedgerCopy,
+  siteLedgerCopyConfig,
+} from './fleet.ts';
 export { Ledger, type LedgerOptions, type LineageQueries, openLedger } from './ledger.ts';
 export { type LineageHit, LineageIndex, type LineageNode } from './lineage.ts';
 export {

@@ -37,6 +37,7 @@ interface RawHost {
   address: string;
   roles: string[];
   cluster?: boolean;
+  client_port?: number;
 }
 interface RawFleet {
   hub: Record<string, unknown>;
@@ -158,6 +159,55 @@ test('fleet validation - fleet rules: unique ids, nats and zenith per site, clus
   );
   assert.throws(() => parseFleet('{"fleet":'), /\/: not JSON/);
   assert.throws(() => parseFleet('{}'), /\/hub: is required/);
+});
+
+test('fleet validation - two servers cannot listen on one address and port', () => {
+  const f = example();
+  // site-b's server on site-a's machine and port, and the hub's leafnode port on its client port
+  host(f, 1, 0).address = host(f, 0, 0).address;
+  f.hub.leafnode_port = f.hub.client_port;
+  const text = errorsOf(f);
+  assert.match(
+    text,
+    '/sites/1/hosts/0/client_port: 10.0.1.10:4222 is already taken by /sites/0/hosts/0/client_port',
+  );
+  assert.match(
+    text,
+    '/hub/leafnode_port: hub.example.net:4222 is already taken by /hub/client_port',
+  );
+  // servers sharing a machine are fine with ports of their own
+  host(f, 1, 0).client_port = 4223;
+  f.hub.leafnode_port = 7422;
+  assert.ok(validateFleet(f).ok, 'servers with ports of their own');
+});
+
+test('fleet render - the hub gives each site its own account and sources every ledger copy', () => {
+  const hosts = renderFleet(clusterFleet());
+  const hub = fileOf(hosts, 'hub', 'etc/omniva/nats-server.conf');
+  for (const site of ['site-a', 'site-b', 'site-c']) {
+    assert.match(hub, `  "${site}": {\n    jetstream: enabled`);
+    assert.match(
+      hub,
+      `{ user: "leaf-${site}", password: $OMNIVA_LEAF_PASS_${site.toUpperCase().replace('-', '_')},`,
+    );
+    assert.match(
+      hub,
+      `{ stream: { account: "${site}", subject: "omniva.hub.fleet.deliver.${site}.>" } }`,
+    );
+  }
+  assert.match(hub, 'allowed_connection_types: ["LEAFNODE"]');
+  assert.match(hub, 'permissions: { publish: { deny: ["$JS.hub.API.>", "omniva.hub.>"] } }');
+  const unit = fileOf(hosts, 'hub', 'etc/systemd/system/omniva-hub-provision.service');
+  assert.match(unit, 'Type=oneshot');
+  assert.match(
+    unit,
+    'fleet provision-hub /etc/omniva/fleet.json --url nats://hub.example.net:4222',
+  );
+  const copy = JSON.parse(fileOf(hosts, 'hub', 'etc/omniva/fleet.json'));
+  assert.equal(
+    copy.sites.map((s: { site_id: string }) => s.site_id),
+    ['site-a', 'site-b', 'site-c'],
+  );
 });
 
 test('fleet render - output is deterministic and sorted', () => {
