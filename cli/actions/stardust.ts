@@ -1,10 +1,4 @@
-import {
-  type Ledger,
-  type LineageIndex,
-  type LineageNode,
-  openLedger,
-  STARDUST_STREAM,
-} from '../../runtime/stardust/index.ts';
+import type { Ledger, LineageIndex, LineageNode } from '../../runtime/stardust/index.ts';
 import { CliError, openLedgerForCli } from '../internal/connect.ts';
 
 export interface StardustCliOptions {
