@@ -8,6 +8,7 @@ import {
 import { Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { subjects } from '../protocols/index.ts';
+import { provisionMediaInbox } from './media/promote.ts';
 
 /** Stream and bucket names. Each site is its own JetStream domain, so names repeat per site. */
 export const STREAMS = { cmd: 'OMNIVA_CMD', evt: 'OMNIVA_EVT', dlq: 'OMNIVA_DLQ' } as const;
@@ -81,4 +82,5 @@ export async function provisionSite(
   const kvm = new Kvm(nc);
   await kvm.create(BUCKETS.snapshots, { history: 1, replicas: o.replicas ?? 1 });
   await kvm.create(BUCKETS.effects, { history: 1, replicas: o.replicas ?? 1, ttl: o.effectsTtlMs });
+  await provisionMediaInbox(nc, o.replicas ?? 1);
 }

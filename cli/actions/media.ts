@@ -1,6 +1,6 @@
 import { OmnivaError } from '../../protocols/index.ts';
-import { collectReferences, type GcReport, MediaStore } from '../../runtime/index.ts';
-import { cliConfig, connectForCli } from '../internal/connect.ts';
+import { collectReferences, type GcReport, MediaStore, promoteMedia } from '../../runtime/index.ts';
+import { cliConfig, connectForCli, openLedgerForCli } from '../internal/connect.ts';
 
 export interface MediaCliOptions {
   site?: string;
@@ -14,6 +14,17 @@ export interface MediaGcCliOptions extends MediaCliOptions {
   olderThan?: string;
   verbose?: boolean;
   json?: boolean;
+}
+
+export interface PromoteCliOptions extends MediaCliOptions {
+  url?: string;
+  to: string;
+  toHost: string;
+  toUrl: string;
+  toUser?: string;
+  reason: string;
+  operator?: string;
+  wait: string;
 }
 
 const out = (line = '') => process.stdout.write(`${line}\n`);
@@ -97,5 +108,44 @@ export async function lsCommand(opts: MediaCliOptions): Promise<void> {
     out(`${count} blob(s), ${bytes} bytes in ${store.root}`);
   } catch (e) {
     fail('ls', e);
+  }
+}
+
+export async function promoteCommand(uri: string, opts: PromoteCliOptions): Promise<void> {
+  let opened: Awaited<ReturnType<typeof openLedgerForCli>> | undefined;
+  try {
+    const waitMs = parseDuration(opts.wait);
+    const { config } = cliConfig(opts);
+    opened = await openLedgerForCli(opts, 'omniva-media-promote');
+    const r = await promoteMedia({
+      store: new MediaStore({ dataDir: config.data_dir, siteId: config.site_id }),
+      ledger: opened.ledger,
+      uri,
+      target: {
+        url: opts.toUrl,
+        ...(opts.toUser ? { user: opts.toUser, pass: process.env.OMNIVA_PROMOTE_PASS ?? '' } : {}),
+        timeoutMs: config.nats.connect_timeout_ms,
+      },
+      to_site: opts.to,
+      to_host: opts.toHost,
+      operator: opts.operator ?? process.env.USER ?? 'operator',
+      reason: opts.reason,
+      waitMs,
+    });
+    out(`promoted ${uri} (${r.size} bytes) to ${opts.to}/${opts.toHost}`);
+    out(`  ${config.site_id} ledger: media_promote ${r.stardust_id}`);
+    if (r.import_packet) {
+      out(`  ${opts.to} ledger: media_import ${r.import_packet}`);
+      out(`  now ${r.target_uri}`);
+    } else {
+      process.stderr.write(
+        `omniva media promote: ${opts.toHost} did not record the import within ${opts.wait}; the bytes wait in ${opts.to}'s inbox\n`,
+      );
+      process.exitCode = 1;
+    }
+  } catch (e) {
+    fail('promote', e);
+  } finally {
+    await opened?.close();
   }
 }

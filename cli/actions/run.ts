@@ -1,5 +1,11 @@
 import { createHaloLux } from '../../actors/cognitive/halolux/index.ts';
-import { drainOnSignals, SiteClient, serveExplanations } from '../../runtime/index.ts';
+import {
+  drainOnSignals,
+  MediaStore,
+  SiteClient,
+  serveExplanations,
+  startMediaInbox,
+} from '../../runtime/index.ts';
 import { bootSite } from '../internal/boot.ts';
 import { startSiteActors } from '../internal/site-actors.ts';
 import { watchSources } from '../internal/sources.ts';
@@ -30,6 +36,17 @@ export async function runSite(opts: { dataDir?: string; config?: string }): Prom
   const stopSources = watchSources(client, config.sources, (err) =>
     log.warn({ err }, 'source request failed'),
   );
+  // A host with workers keeps media: it takes what operators promote to it from other sites.
+  const inbox =
+    config.workers.enabled.length > 0
+      ? await startMediaInbox({
+          nc: site.nc,
+          host: config.host_id,
+          store: new MediaStore({ dataDir: config.data_dir, siteId: config.site_id }),
+          ledger: site.ledger,
+          log,
+        })
+      : undefined;
   const where = site.server ? `embedded nats-server at ${site.server.url}` : config.nats.url;
   const names = config.workers.enabled.join(', ') || 'none';
   process.stdout.write(
@@ -37,6 +54,7 @@ export async function runSite(opts: { dataDir?: string; config?: string }): Prom
   );
   drainOnSignals(async () => {
     stopSources();
+    await inbox?.stop();
     await explanations.drain();
     halolux.close();
     await actors.stop();
