@@ -3,7 +3,10 @@ import { type ConfigKey, configKeys } from './internal/keys.ts';
 import { DEFAULT_CONFIG_FILE } from './load.ts';
 
 // Defaults computed by the loader rather than written in the schema.
-const DERIVED_DEFAULTS: Readonly<Record<string, string>> = { host_id: '(hostname)' };
+const DERIVED_DEFAULTS: Readonly<Record<string, string>> = {
+  host_id: '(hostname)',
+  'ops.health.volumes': '(data_dir)',
+};
 
 function defaultText(key: ConfigKey): string {
   const derived = DERIVED_DEFAULTS[key.dotted];
@@ -12,6 +15,11 @@ function defaultText(key: ConfigKey): string {
   if (value === undefined) return '-';
   // Lists are shown the way they are written in an environment variable.
   if (Array.isArray(value)) return value.length ? value.join(',') : '(none)';
+  // A map is shown by its keys (the description says what they hold).
+  if (typeof value === 'object' && value !== null) {
+    const keys = Object.keys(value);
+    return keys.length ? keys.join(',') : '(none)';
+  }
   return String(value);
 }
 

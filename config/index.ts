@@ -9,6 +9,7 @@ export {
   loadConfig,
   processEnv,
 } from './load.ts';
+export { type OpsConfig, opsSlice } from './ops-schema.ts';
 export { configSchema, type OmnivaConfig } from './schema.ts';
 export {
   type LogConfig,

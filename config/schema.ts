@@ -1,5 +1,6 @@
 import type { FromSchema } from 'json-schema-to-ts';
 import { cognitiveSchema } from './cognitive-schema.ts';
+import { opsSchema } from './ops-schema.ts';
 import { workersSchema } from './workers-schema.ts';
 
 // One pattern for every identifier that becomes a NATS subject token, a JetStream domain or
@@ -228,6 +229,7 @@ export const configSchema = {
     },
     workers: workersSchema,
     cognitive: cognitiveSchema,
+    ops: opsSchema,
   },
 } as const;
 

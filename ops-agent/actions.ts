@@ -29,7 +29,7 @@ export interface SiteActionsOptions extends HostCallbacks {
 /**
  * The agent's actions through the site's own channels, so an operator command takes the same
  * path as any other control input and stays under Zenith's authority (design §5):
- * - pause / resume queue: a QueueDirective advice on `adv.eclipse.directive`, which Zenith
+ * - pause / resume queue: a QueueDirective advice on `adv.ops.directive`, which Zenith
  *   enforces and records as an arbitration (the agent never writes `cmd.*` itself);
  * - cancel run: the runtime's `rpc.<worker>.cancel`, answered only by the host running it;
  * - restart / drain worker and retry stage: callbacks of the host process.
@@ -42,7 +42,7 @@ export function siteActions(o: SiteActionsOptions): OpsActions {
     ctx: OpsActionContext,
   ) => {
     const { envelope, stardust_id } = await o.client.advise(
-      'eclipse',
+      'ops',
       'directive',
       'QueueDirective',
       {

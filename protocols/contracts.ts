@@ -57,6 +57,15 @@ import { type EchoRequest, echoRequestSchema } from './schemas/echo-request.ts';
 import { type EditJob, editJobSchema } from './schemas/edit-job.ts';
 import { type Heartbeat, heartbeatSchema } from './schemas/heartbeat.ts';
 import {
+  type Alert,
+  alertSchema,
+  type HostHealth,
+  type HostState,
+  hostHealthRules,
+  hostHealthSchema,
+  hostStateSchema,
+} from './schemas/host-health.ts';
+import {
   type AnalysisReport,
   type AnalyzeJob,
   analysisReportSchema,
@@ -145,6 +154,9 @@ interface ContractTypes {
   PublishReceipt: PublishReceipt;
   ScheduleOrder: ScheduleOrder;
   ScheduleChange: ScheduleChange;
+  HostHealth: HostHealth;
+  HostState: HostState;
+  Alert: Alert;
 }
 
 export type ContractName = keyof ContractTypes;
@@ -232,6 +244,9 @@ export const CONTRACTS: { readonly [N in ContractName]: Contract<N> } = {
   PublishReceipt: contract('PublishReceipt', publishReceiptSchema),
   ScheduleOrder: contract('ScheduleOrder', scheduleOrderSchema),
   ScheduleChange: contract('ScheduleChange', scheduleChangeSchema),
+  HostHealth: contract('HostHealth', hostHealthSchema, hostHealthRules),
+  HostState: contract('HostState', hostStateSchema),
+  Alert: contract('Alert', alertSchema),
 };
 
 export function listContracts(): ContractName[] {

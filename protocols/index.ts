@@ -85,6 +85,19 @@ export { type EditJob, editJobSchema } from './schemas/edit-job.ts';
 export { type EnvelopeFields, envelopeSchema } from './schemas/envelope.ts';
 export { type Heartbeat, heartbeatSchema } from './schemas/heartbeat.ts';
 export {
+  ALERT_SEVERITIES,
+  ALERT_TYPES,
+  type Alert,
+  type AlertSeverity,
+  type AlertType,
+  alertSchema,
+  HOST_STATES,
+  type HostHealth,
+  type HostState,
+  hostHealthSchema,
+  hostStateSchema,
+} from './schemas/host-health.ts';
+export {
   type AnalysisReport,
   type AnalyzeJob,
   analysisReportSchema,

@@ -102,6 +102,13 @@ export {
   siteStreams,
 } from './provision.ts';
 export { isSecretRef, resolveSecret, type SecretEnv, type SecretRef } from './secrets.ts';
+export {
+  publishSignal,
+  type SignalConnection,
+  type SignalMessage,
+  type SignalWatch,
+  watchSignals,
+} from './signal-bus.ts';
 export { openSite, type SiteConnection, type SiteNatsOptions, type SiteOptions } from './site.ts';
 export {
   type ExplanationServer,

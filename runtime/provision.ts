@@ -9,6 +9,7 @@ import { Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { subjects } from '../protocols/index.ts';
 import { provisionMediaInbox } from './media/promote.ts';
+import { provisionOpsNonces } from './ops-nonces.ts';
 
 /** Stream and bucket names. Each site is its own JetStream domain, so names repeat per site. */
 export const STREAMS = { cmd: 'OMNIVA_CMD', evt: 'OMNIVA_EVT', dlq: 'OMNIVA_DLQ' } as const;
@@ -83,4 +84,5 @@ export async function provisionSite(
   await kvm.create(BUCKETS.snapshots, { history: 1, replicas: o.replicas ?? 1 });
   await kvm.create(BUCKETS.effects, { history: 1, replicas: o.replicas ?? 1, ttl: o.effectsTtlMs });
   await provisionMediaInbox(nc, o.replicas ?? 1);
+  await provisionOpsNonces(nc, { replicas: o.replicas ?? 1 });
 }

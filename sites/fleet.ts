@@ -1,5 +1,6 @@
 import { Ajv2020, type ErrorObject } from 'ajv/dist/2020.js';
 import type { FromSchema } from 'json-schema-to-ts';
+import { opsSchema } from '../config/ops-schema.ts';
 import { OmnivaError } from '../protocols/index.ts';
 import { SITE_ROLES } from './permissions.ts';
 
@@ -103,6 +104,21 @@ export const fleetSchema = {
               },
             },
           },
+        },
+      },
+    },
+    ops: {
+      type: 'object',
+      additionalProperties: false,
+      description: "The hosts' Ops Agents",
+      properties: {
+        // The same shape as the agent's own config (config/ops-schema.ts), copied into each.
+        trusted: opsSchema.properties.trusted,
+        alert_webhook: {
+          type: 'boolean',
+          default: false,
+          description:
+            'The alerting agent of each site also POSTs alerts to $OMNIVA_ALERT_WEBHOOK_URL',
         },
       },
     },
@@ -267,6 +283,12 @@ export function validateFleet(input: unknown): FleetResult {
       pointer: `/sites/${data.sites.indexOf(s)}/hosts`,
       reason: `site "${s.site_id}" has no ops-agent host: operators cannot act on it`,
     }));
+  if ((data.ops?.trusted ?? []).length === 0) {
+    warnings.push({
+      pointer: '/ops/trusted',
+      reason: 'no control-plane key: every Ops Agent will refuse to start (omniva ops keygen)',
+    });
+  }
   return { ok: true, fleet: deepFreeze(data), warnings };
 }
 

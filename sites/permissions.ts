@@ -1,6 +1,8 @@
 import { subjects } from '../protocols/index.ts';
 import { EPOCH_BUCKET } from '../runtime/fencing.ts';
 import { LEASE_BUCKET } from '../runtime/lease.ts';
+import { MEDIA_INBOX_BUCKET } from '../runtime/media/promote.ts';
+import { OPS_NONCE_BUCKET } from '../runtime/ops-nonces.ts';
 import { BUCKETS, STREAMS } from '../runtime/provision.ts';
 
 /**
@@ -113,6 +115,8 @@ export function rolePermissions(site: string, role: SiteRole): RolePermissions {
     rpc: under(site, 'rpc.>'),
     opsCmd: under(site, 'ops.*.cmd'),
     opsResult: under(site, 'ops.*.result'),
+    opsAdv: under(site, 'adv.ops.>'),
+    rpcCancel: under(site, 'rpc.*.cancel'),
   };
   // Nobody subscribes to commands at the core level: workers pull them through consumers.
   // Keeping every subscription off cmd subjects also means a push consumer aimed at one
@@ -137,6 +141,12 @@ export function rolePermissions(site: string, role: SiteRole): RolePermissions {
     ...jsRead(STARDUST_STREAM),
     ...runtimeKv.flatMap(kvWrite),
     ...kvRead(LEASE_BUCKET),
+  ];
+  // Media promoted from other sites: a source host writes the target's inbox, the target
+  // host reads it (runtime/media/promote.ts). Objects are only added, never purged.
+  const mediaInbox = [
+    `$O.${MEDIA_INBOX_BUCKET}.>`,
+    ...jsConsume(`OBJ_${MEDIA_INBOX_BUCKET}`, { deleteConsumers: true }),
   ];
   const watch = [s.evt, s.adv, s.alert, s.stardust, s.dlq, s.hb, s.opsResult];
 
@@ -166,7 +176,7 @@ export function rolePermissions(site: string, role: SiteRole): RolePermissions {
       };
     case 'worker':
       return {
-        publish: { allow: unique(actorPublish), deny: forbidden },
+        publish: { allow: unique([...actorPublish, ...mediaInbox]), deny: forbidden },
         subscribe: {
           allow: unique(['_INBOX.>', s.rpc, s.evt, s.adv, s.alert]),
           deny: noCmdInterest,
@@ -174,7 +184,9 @@ export function rolePermissions(site: string, role: SiteRole): RolePermissions {
       };
     case 'agent':
       // The per-host ops agent: takes signed operator commands, reports results, health and
-      // audit packets, and fences operator commands with its own EpochGuard.
+      // audit packets, and fences operator commands with its own EpochGuard. It listens to
+      // heartbeats (its host's workers, for the health report) and alerts (to deliver them
+      // by webhook and file) with core subscriptions, which need no stream access.
       return {
         publish: {
           allow: unique([
@@ -187,10 +199,16 @@ export function rolePermissions(site: string, role: SiteRole): RolePermissions {
             ...jsRead(STARDUST_STREAM),
             ...kvWrite(EPOCH_BUCKET),
             ...kvRead(LEASE_BUCKET),
+            // Single-use nonces of accepted commands; operator input relayed to Zenith
+            // (QueueDirective, RecoveryPlan) on the agents' own advisory subjects; a run's
+            // cancel request to the host running it.
+            ...kvWrite(OPS_NONCE_BUCKET),
+            s.opsAdv,
+            s.rpcCancel,
           ]),
           deny: forbidden,
         },
-        subscribe: { allow: ['_INBOX.>', s.opsCmd], deny: noCmdInterest },
+        subscribe: { allow: ['_INBOX.>', s.opsCmd, s.hb, s.alert], deny: noCmdInterest },
       };
     case 'observer':
       // Dashboards and people with the nats CLI: they watch, nothing else.

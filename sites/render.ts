@@ -28,7 +28,10 @@ import { SITE_ROLES, type SiteRole } from './permissions.ts';
  *                                         ops-agent): site, host, NATS url and user
  *   etc/omniva/enabled-units              units to `systemctl enable --now`, one a line
  *   etc/omniva/secrets/*.env.example      the secret variables each unit reads, values empty
- *   etc/systemd/system/omniva-*.service   omniva-nats, omniva-worker@ (template), ops-agent
+ *   etc/systemd/system/omniva-*.service   omniva-nats, omniva-worker@ (template), ops-agent,
+ *                                         omniva-hub-provision (hub)
+ *   etc/polkit-1/rules.d/50-omniva-ops-agent.rules  lets the agent restart/stop worker units
+ *   etc/omniva/fleet.json                 the hub's copy of the fleet file
  *
  * The code lives in /opt/omniva (a checkout with node_modules), state in /var/lib/omniva, all
  * owned by the `omniva` system user. No secret is ever rendered: nats-server reads `$NAME`
@@ -274,12 +277,56 @@ function instanceConfig(fleet: Fleet, s: FleetSite, h: FleetHost, i: Instance): 
       url: `nats://${hostPort(server.address, serverPorts(s, server).client)}`,
       user: fleet.users?.[i.role]?.user ?? i.role,
     },
-    ...(i.name === 'ops-agent' ? {} : { workers: { enabled: i.workers } }),
+    ...(i.name === 'ops-agent'
+      ? { ops: agentConfig(fleet, s, h) }
+      : { workers: { enabled: i.workers } }),
     // Only the zenith process contends for the lease and runs the advisory modules.
     cognitive: { enabled: i.role === 'zenith' },
   };
   return `${JSON.stringify(config, null, 2)}\n`;
 }
+
+/** The site's alerts are delivered by one agent: the first host of the site that has one. */
+const alertingHost = (s: FleetSite) => s.hosts.find((h) => h.roles.includes('ops-agent'));
+export const ALERT_WEBHOOK_ENV = 'OMNIVA_ALERT_WEBHOOK_URL';
+
+/** The `ops` section of a host's agent (config/ops-schema.ts). */
+function agentConfig(fleet: Fleet, s: FleetSite, h: FleetHost) {
+  const alerts = alertingHost(s)?.host_id === h.host_id;
+  return {
+    trusted: fleet.ops?.trusted ?? [],
+    // restart / drain: systemctl on this host's own units (the polkit rule allows no more).
+    process: {
+      manager: 'systemd',
+      workers: instances(h)
+        .filter((i) => i.name !== 'ops-agent')
+        .map((i) => i.name),
+    },
+    health: { volumes: [LAYOUT.state] },
+    ...(alerts
+      ? {
+          alerts: {
+            console: true,
+            ...(fleet.ops?.alert_webhook ? { webhook: { url: `env:${ALERT_WEBHOOK_ENV}` } } : {}),
+          },
+        }
+      : {}),
+  };
+}
+
+// systemd asks polkit whether the agent (user omniva, NoNewPrivileges: no sudo) may restart
+// or stop a unit; this allows exactly the worker units and those two verbs.
+const POLKIT_RULE = `// Rendered by \`omniva fleet render\`: the Ops Agent may restart and stop Omniva worker units.
+polkit.addRule(function (action, subject) {
+  if (action.id === "org.freedesktop.systemd1.manage-units" && subject.user === "omniva") {
+    var unit = action.lookup("unit"), verb = action.lookup("verb");
+    if (/^omniva-worker@[A-Za-z0-9_-]+\\.service$/.test(unit) &&
+        (verb === "restart" || verb === "stop")) {
+      return polkit.Result.YES;
+    }
+  }
+});
+`;
 
 function secretsExample(
   file: string,
@@ -318,9 +365,14 @@ function renderSiteHost(fleet: Fleet, s: FleetSite, h: FleetHost): RenderedHost 
   }
   for (const i of list) {
     file(`etc/omniva/${i.name}.json`, instanceConfig(fleet, s, h, i));
-    files.push(secretsExample(i.name, ['OMNIVA_NATS__PASS']));
+    const webhook =
+      i.name === 'ops-agent' && fleet.ops?.alert_webhook && alertingHost(s)?.host_id === h.host_id;
+    files.push(
+      secretsExample(i.name, ['OMNIVA_NATS__PASS', ...(webhook ? [ALERT_WEBHOOK_ENV] : [])]),
+    );
     if (i.name === 'ops-agent') {
       file(`${LAYOUT.units}/omniva-ops-agent.service`, opsAgentUnit);
+      file('etc/polkit-1/rules.d/50-omniva-ops-agent.rules', POLKIT_RULE);
       units.push('omniva-ops-agent.service');
     } else {
       units.push(`omniva-worker@${i.name}.service`);

@@ -11,13 +11,24 @@ import {
   type RuntimeEmit,
   STREAMS,
 } from '../../runtime/index.ts';
+import {
+  alertEmit,
+  type HostGapEvent,
+  type HostOptions,
+  type HostRecord,
+  hostReport,
+  hostSilent,
+  jobAlerts,
+} from './eclipse-hosts.ts';
 
 /**
  * Eclipse, the crisis manager (spec §4.2): reads worker failures, classifies them, and
  * advises — retry, reroute or abandon, quarantine after repeated failures of one instance,
- * and a readiness signal when a quarantine ends. It never acts; Zenith enforces.
+ * and a readiness signal when a quarantine ends. It judges hosts by their health reports
+ * (eclipse-hosts.ts) and raises alerts (job_failed, excessive_retries, host_down, …).
+ * It never acts; Zenith enforces.
  */
-export interface EclipseOptions {
+export interface EclipseOptions extends HostOptions {
   /** Consecutive failures of one instance before it is quarantined. */
   quarantineAfter: number;
   maxAttempts: number;
@@ -36,6 +47,8 @@ export const DEFAULT_ECLIPSE: EclipseOptions = {
   maxDelayMs: 60_000,
   quarantineMs: 300_000,
   heartbeatGapMs: 15_000,
+  hostGapIntervals: 3,
+  excessiveRetriesAfter: 3,
 };
 
 /** Failures that may pass on their own; anything else would fail the same way again. */
@@ -78,11 +91,15 @@ type Context = {
   quarantined: string[];
   /** Instances quarantined because their heartbeats stopped (released when they resume). */
   silent: string[];
+  /** Eclipse's verdict per host (absent in snapshots from before host health). */
+  hosts?: Record<string, HostRecord>;
 };
 
 type Events =
   | MessageEvent<'WorkerStatus'>
   | MessageEvent<'Heartbeat'>
+  | MessageEvent<'HostHealth'>
+  | HostGapEvent
   | { type: 'heartbeat_gap'; worker: string; instance: string; now: number }
   | MessageEvent<'PanicSignal'>
   | MessageEvent<'ConflictReport'>
@@ -160,6 +177,7 @@ export function eclipseMachine(o: EclipseOptions = DEFAULT_ECLIPSE) {
               payload: plan,
               parents,
             });
+            for (const alert of jobAlerts(o, event, plan)) enqueue.emit(alertEmit(alert, parents));
             if (plan.quarantine && !context.quarantined.includes(slot(status))) {
               enqueue.assign({ quarantined: [...context.quarantined, slot(status)] });
               enqueue.emit({
@@ -229,6 +247,16 @@ export function eclipseMachine(o: EclipseOptions = DEFAULT_ECLIPSE) {
             },
           });
         }),
+      },
+      HostHealth: {
+        actions: enqueueActions(({ context, event, enqueue }) =>
+          hostReport(o, context.hosts, event, enqueue),
+        ),
+      },
+      host_gap: {
+        actions: enqueueActions(({ context, event, enqueue }) =>
+          hostSilent(context.hosts, event, enqueue),
+        ),
       },
       heartbeat_gap: {
         actions: enqueueActions(({ context, event, enqueue }) => {
@@ -340,13 +368,16 @@ export function eclipseMachine(o: EclipseOptions = DEFAULT_ECLIPSE) {
   });
 }
 
-/** Eclipse reads every worker's status events (`omniva.<site>.evt.*.status`). */
+/**
+ * Eclipse reads every worker's status events (`omniva.<site>.evt.*.status`), heartbeats and
+ * host health (`omniva.<site>.hb.>`), and Paradox's escalations and the operator's panic.
+ */
 export function eclipseKind(o: EclipseOptions = DEFAULT_ECLIPSE) {
   return defineActorKind({
     name: 'eclipse',
     version: 1,
     machine: eclipseMachine(o),
-    accepts: ['WorkerStatus', 'PanicSignal', 'Heartbeat', 'ConflictReport'],
+    accepts: ['WorkerStatus', 'PanicSignal', 'Heartbeat', 'HostHealth', 'ConflictReport'],
     work: {
       stream: STREAMS.evt,
       filter: (site) => [

@@ -13,7 +13,10 @@ import type { PipelineOptions, PipelineState } from './zenith-pipeline.ts';
  * Pure functions over the machine's context; the machine in zenith.ts wires them to events.
  */
 export interface ZenithOptions {
-  /** Instances per worker kind, in placement order. */
+  /**
+   * Instances per worker kind, in placement order. An instance is named by the host it runs
+   * on (its host_id), which is how Eclipse's host states apply to it.
+   */
   workers: Record<string, string[]>;
   /** Period of the control cycle. */
   cycleMs: number;
@@ -47,6 +50,21 @@ export type Context = {
   cycleArmed: boolean;
   /** Videos and clips on their way through the pipeline (absent in snapshots from before it). */
   pipeline?: PipelineState;
+  /**
+   * Hosts Eclipse reports degraded or offline: no new work is placed on the instances they
+   * run (absent in snapshots from before host health).
+   */
+  unavailable?: Record<string, HostBlock>;
+};
+
+/** Why a host takes no new work: Eclipse's HostState, and where it is in the ledger. */
+export type HostBlock = {
+  state: 'degraded' | 'offline';
+  reason: string;
+  /** The HostState message id, cited in arbitrations. */
+  ref: string;
+  /** Its Stardust id, when it was recorded; cited as evidence by the placement. */
+  evidence?: string;
 };
 
 export type Events =
@@ -56,6 +74,7 @@ export type Events =
   | MessageEvent<'WorkerStatus'>
   | MessageEvent<'OperatorOverride'>
   | MessageEvent<'QueueDirective'>
+  | MessageEvent<'HostState'>
   | MessageEvent<'MediaCaptured'>
   | MessageEvent<'VideoAssetCreated'>
   | MessageEvent<'ConflictReport'>
@@ -74,17 +93,88 @@ export type Events =
 
 export type Enqueue = { emit: (e: RuntimeEmit) => void; assign: (c: Partial<Context>) => void };
 
-/** The first instance of the worker that is not quarantined and not to be avoided. */
+type PlaceContext = Pick<Context, 'quarantined' | 'paused'> & Pick<Partial<Context>, 'unavailable'>;
+
+/**
+ * The first instance of the worker that is not quarantined, not to be avoided and not on an
+ * unavailable host; `skipped` lists the instances passed over only for their host.
+ */
+export function placement(
+  o: ZenithOptions,
+  ctx: PlaceContext,
+  worker: string,
+  avoid: readonly string[] = [],
+): { instance: string | undefined; skipped: string[] } {
+  const skipped: string[] = [];
+  if (ctx.paused.includes('*') || ctx.paused.includes(worker))
+    return { instance: undefined, skipped };
+  for (const i of o.workers[worker] ?? []) {
+    if (ctx.quarantined.includes(`${worker}/${i}`) || avoid.includes(i)) continue;
+    if (ctx.unavailable?.[i]) {
+      skipped.push(i);
+      continue;
+    }
+    return { instance: i, skipped };
+  }
+  return { instance: undefined, skipped };
+}
+
+/** The first instance of the worker that can take work now (see {@link placement}). */
 export function place(
   o: ZenithOptions,
-  ctx: Pick<Context, 'quarantined' | 'paused'>,
+  ctx: PlaceContext,
   worker: string,
   avoid: readonly string[] = [],
 ) {
-  if (ctx.paused.includes('*') || ctx.paused.includes(worker)) return undefined;
-  return (o.workers[worker] ?? []).find(
-    (i) => !ctx.quarantined.includes(`${worker}/${i}`) && !avoid.includes(i),
+  return placement(o, ctx, worker, avoid).instance;
+}
+
+/** What the host states of skipped instances add to a decision: text, advice and evidence. */
+export function hostNotes(ctx: Pick<Partial<Context>, 'unavailable'>, skipped: readonly string[]) {
+  const blocks = skipped.flatMap((i) => {
+    const b = ctx.unavailable?.[i];
+    return b ? [{ host: i, ...b }] : [];
+  });
+  return {
+    text: blocks.map((b) => `${b.host} ${b.state} (${b.reason})`).join(', '),
+    accepted: blocks.map((b) => ({ module: 'eclipse', ref: b.ref })),
+    evidence: ids(...blocks.map((b) => b.evidence)),
+  };
+}
+
+/**
+ * Holds a job while every instance that could take it is on an unavailable host: queued,
+ * like a paused queue's jobs, and issued when a host recovers (or a queue resumes).
+ */
+export function holdForHosts(
+  enqueue: Enqueue,
+  now: number,
+  key: string,
+  job: Omit<Job, 'instance' | 'status'> & Partial<Pick<Job, 'instance' | 'status'>>,
+  ctx: Pick<Partial<Context>, 'unavailable'>,
+  skipped: readonly string[],
+  accepted: Arbitration['accepted'] = [],
+): Job {
+  const hosts = hostNotes(ctx, skipped);
+  arbitrate(
+    enqueue,
+    now,
+    {
+      decision: 'queue',
+      job_key: key,
+      ...job.about,
+      worker: job.worker,
+      accepted: [...accepted, ...hosts.accepted],
+      rejected: [],
+      reason:
+        `every ${job.worker} instance that could take the job is on an unavailable host: ${hosts.text}; the job waits for one to recover`.slice(
+          0,
+          2000,
+        ),
+    },
+    [...new Set([...job.evidence, ...hosts.evidence])],
   );
+  return { ...job, instance: '', status: 'queued' };
 }
 
 export function arbitrate(
@@ -150,38 +240,63 @@ export function pauseOrResume(
     why.evidence,
   );
   if (!pause) {
-    for (const [key, job] of Object.entries(jobs)) {
-      if (job.status !== 'queued') continue;
-      const instance = place(o, { quarantined: context.quarantined, paused }, job.worker);
-      if (!instance) continue;
-      const next: Job = {
-        ...job,
-        instance,
-        attempts: 1,
-        status: 'issued',
-        evidence: [...job.evidence, ...why.evidence],
-      };
-      jobs[key] = next;
-      arbitrate(
-        enqueue,
-        now,
-        {
-          decision: 'issue',
-          job_key: key,
-          worker: job.worker,
-          instance,
-          accepted: why.accepted,
-          rejected: [],
-          reason: `the ${job.worker} queue resumed; placed on ${instance}`,
-        },
-        next.evidence,
-      );
-      issue(enqueue, key, next);
-      issuedAny = true;
-    }
+    issuedAny = issueQueued(enqueue, now, jobs, { ...context, paused }, o, {
+      ...why,
+      reason: (job, instance) => `the ${job.worker} queue resumed; placed on ${instance}`,
+    });
   }
   if (issuedAny) armCycle(o, context, enqueue, now);
   enqueue.assign({ paused, jobs });
+}
+
+/**
+ * Issues the queued jobs that can be placed now, in `jobs` (a copy the caller stores).
+ * Returns whether any was issued.
+ */
+export function issueQueued(
+  enqueue: Enqueue,
+  now: number,
+  jobs: Context['jobs'],
+  ctx: PlaceContext,
+  o: ZenithOptions,
+  why: {
+    accepted: Arbitration['accepted'];
+    evidence: string[];
+    reason: (job: Job, instance: string) => string;
+  },
+): boolean {
+  let issuedAny = false;
+  for (const [key, job] of Object.entries(jobs)) {
+    if (job.status !== 'queued') continue;
+    const instance = place(o, ctx, job.worker);
+    if (!instance) continue;
+    const next: Job = {
+      ...job,
+      instance,
+      attempts: job.attempts + 1,
+      status: 'issued',
+      evidence: [...new Set([...job.evidence, ...why.evidence])],
+    };
+    jobs[key] = next;
+    arbitrate(
+      enqueue,
+      now,
+      {
+        decision: 'issue',
+        job_key: key,
+        ...job.about,
+        worker: job.worker,
+        instance,
+        accepted: why.accepted,
+        rejected: [],
+        reason: why.reason(job, instance),
+      },
+      next.evidence,
+    );
+    issue(enqueue, key, next);
+    issuedAny = true;
+  }
+  return issuedAny;
 }
 
 /** Why a request cannot become a valid command, or undefined when it can. */
@@ -254,7 +369,10 @@ export function startJob(
     );
     return { ...base, instance: '', attempts: 0, status: 'queued' };
   }
-  const instance = place(o, context, s.worker);
+  const { instance, skipped } = placement(o, context, s.worker);
+  if (!instance && skipped.length > 0) {
+    return holdForHosts(enqueue, now, key, { ...base, attempts: 0 }, context, skipped, s.accepted);
+  }
   if (!instance) {
     const why = `no ${s.worker} instance can take work`;
     arbitrate(
@@ -271,7 +389,10 @@ export function startJob(
     );
     return undefined;
   }
-  const job: Job = { ...base, instance, attempts: 1, status: 'issued' };
+  // Instances passed over for their host's state are named, with the advice that said so.
+  const hosts = hostNotes(context, skipped);
+  const evidence = [...new Set([...s.evidence, ...hosts.evidence])];
+  const job: Job = { ...base, evidence, instance, attempts: 1, status: 'issued' };
   arbitrate(
     enqueue,
     now,
@@ -279,11 +400,15 @@ export function startJob(
       decision: 'issue',
       ...about,
       instance,
-      accepted: s.accepted,
+      accepted: [...s.accepted, ...hosts.accepted],
       rejected: [],
-      reason: `placed on ${instance}, the first healthy ${s.worker}`,
+      reason:
+        `placed on ${instance}, the first healthy ${s.worker}${skipped.length > 0 ? `; passed over ${hosts.text}` : ''}`.slice(
+          0,
+          2000,
+        ),
     },
-    s.evidence,
+    evidence,
   );
   issue(enqueue, key, job);
   armCycle(o, context, enqueue, now);

@@ -1,10 +1,5 @@
 import { enqueueActions, setup } from 'xstate';
-import type {
-  ContractName,
-  InstanceReadiness,
-  RecoveryPlan,
-  WorkRequest,
-} from '../../protocols/index.ts';
+import type { ContractName, RecoveryPlan, WorkRequest } from '../../protocols/index.ts';
 import { subjects } from '../../protocols/index.ts';
 import {
   defineActorKind,
@@ -18,14 +13,16 @@ import {
   commandProblem,
   type Enqueue,
   type Events,
+  holdForHosts,
   ids,
   issue,
   type Job,
   pauseOrResume,
-  place,
+  placement,
   startJob,
   type ZenithOptions,
 } from './zenith-decisions.ts';
+import { onHostState, onReadiness } from './zenith-health.ts';
 
 import { emptyPipeline, type PipelineState, pipelineSteps } from './zenith-pipeline.ts';
 
@@ -34,7 +31,8 @@ export { place, type ZenithOptions } from './zenith-decisions.ts';
 /**
  * Zenith, the one authority of a site (design §5, spec §4.9): turns requests and advice
  * into commands, places them on worker instances, enforces Eclipse's plans (quarantine,
- * reroute, retry later) and records every arbitration. Only the lease holder runs it; the
+ * reroute, retry later) and host states (no new work on a degraded or offline host), and
+ * records every arbitration. Only the lease holder runs it; the
  * runtime stamps its commands with the lease epoch.
  */
 export function zenithMachine(o: ZenithOptions) {
@@ -125,6 +123,8 @@ export function zenithMachine(o: ZenithOptions) {
       RecoveryPlan: {
         actions: enqueueActions(({ context, event, enqueue }) => {
           const p: RecoveryPlan = event.payload;
+          // Eclipse's advice, or an operator's retry_stage relayed by an Ops Agent.
+          const planner = event.meta.actor === 'ops-agent' ? 'ops-agent' : 'eclipse';
           const job = context.jobs[p.job_key];
           if (job?.status !== 'failed') return;
           const planEvidence = ids(...job.evidence, event.meta.stardust_id);
@@ -141,7 +141,7 @@ export function zenithMachine(o: ZenithOptions) {
                 ...job.about,
                 worker: p.worker,
                 instance: p.failed_instance,
-                accepted: [{ module: 'eclipse', ref: p.plan_id }],
+                accepted: [{ module: planner, ref: p.plan_id }],
                 rejected: [],
                 reason: `no more work on ${failedSlot} until Eclipse signals it ready`,
               },
@@ -161,7 +161,7 @@ export function zenithMachine(o: ZenithOptions) {
                 job_key: p.job_key,
                 ...job.about,
                 worker: p.worker,
-                accepted: [{ module: 'eclipse', ref: p.plan_id }],
+                accepted: [{ module: planner, ref: p.plan_id }],
                 rejected: [],
                 reason: p.notes ?? p.error_code,
               },
@@ -169,11 +169,29 @@ export function zenithMachine(o: ZenithOptions) {
             );
             return;
           }
+          const placed = placement(o, { ...context, quarantined }, p.worker, p.avoid_instances);
           const instance =
-            place(o, { ...context, quarantined }, p.worker, p.avoid_instances) ??
-            (p.action === 'retry' && !quarantined.includes(failedSlot)
+            placed.instance ??
+            (p.action === 'retry' &&
+            !quarantined.includes(failedSlot) &&
+            !context.unavailable?.[p.failed_instance]
               ? p.failed_instance
               : undefined);
+          if (!instance && placed.skipped.length > 0) {
+            const accepted = [{ module: planner, ref: p.plan_id }];
+            const held = { ...job, evidence: planEvidence };
+            const next = holdForHosts(
+              enqueue,
+              event.now,
+              p.job_key,
+              held,
+              context,
+              placed.skipped,
+              accepted,
+            );
+            enqueue.assign({ quarantined, jobs: { ...context.jobs, [p.job_key]: next } });
+            return;
+          }
           if (!instance) {
             enqueue.assign({
               quarantined,
@@ -190,7 +208,7 @@ export function zenithMachine(o: ZenithOptions) {
                 accepted: [],
                 rejected: [
                   {
-                    module: 'eclipse',
+                    module: planner,
                     ref: p.plan_id,
                     why: `no ${p.worker} instance left to ${p.action} on`,
                   },
@@ -218,7 +236,7 @@ export function zenithMachine(o: ZenithOptions) {
               ...job.about,
               worker: p.worker,
               instance,
-              accepted: [{ module: 'eclipse', ref: p.plan_id }],
+              accepted: [{ module: planner, ref: p.plan_id }],
               rejected: [],
               reason: `${p.action} advised after ${p.error_code}; attempt ${p.attempt + 1} on ${instance} in ${p.delay_ms} ms`,
             },
@@ -320,7 +338,12 @@ export function zenithMachine(o: ZenithOptions) {
           const avoid = context.quarantined.includes(`${job.worker}/${job.instance}`)
             ? [job.instance]
             : [];
-          const instance = place(o, context, job.worker, avoid);
+          const { instance, skipped } = placement(o, context, job.worker, avoid);
+          if (!instance && skipped.length > 0 && job.evidence.length > 0) {
+            const next = holdForHosts(enqueue, event.now, event.job, job, context, skipped);
+            enqueue.assign({ jobs: { ...context.jobs, [event.job]: next } });
+            return;
+          }
           const why =
             job.evidence.length === 0
               ? 'the failure and the plan are not in the ledger'
@@ -353,60 +376,14 @@ export function zenithMachine(o: ZenithOptions) {
         }),
       },
       InstanceReadiness: {
-        actions: enqueueActions(({ context, event, enqueue }) => {
-          const r: InstanceReadiness = event.payload;
-          const slot = `${r.worker}/${r.instance}`;
-          if (r.state === 'quarantined' && !context.quarantined.includes(slot)) {
-            const quarantined = [...context.quarantined, slot];
-            enqueue.assign({ quarantined });
-            // Work still out on an instance taken for dead goes elsewhere now.
-            const evidence = ids(event.meta.stardust_id);
-            const jobs = { ...context.jobs };
-            for (const [key, job] of Object.entries(context.jobs)) {
-              if (job.status !== 'issued' || `${job.worker}/${job.instance}` !== slot) continue;
-              const instance = place(o, { ...context, quarantined }, job.worker, [r.instance]);
-              if (!instance || evidence.length === 0) continue;
-              const next: Job = {
-                ...job,
-                instance,
-                attempts: job.attempts + 1,
-                evidence: [...job.evidence, ...evidence],
-              };
-              jobs[key] = next;
-              arbitrate(
-                enqueue,
-                event.now,
-                {
-                  decision: 'reroute',
-                  job_key: key,
-                  worker: job.worker,
-                  instance,
-                  accepted: [{ module: 'eclipse', ref: event.meta.msg_id }],
-                  rejected: [],
-                  reason: `${slot} quarantined (${r.reason}); the job moves to ${instance}`,
-                },
-                next.evidence,
-              );
-              issue(enqueue, key, next);
-            }
-            enqueue.assign({ jobs });
-          } else if (r.state === 'released' && context.quarantined.includes(slot)) {
-            enqueue.assign({ quarantined: context.quarantined.filter((q) => q !== slot) });
-            arbitrate(
-              enqueue,
-              event.now,
-              {
-                decision: 'release',
-                worker: r.worker,
-                instance: r.instance,
-                accepted: [{ module: 'eclipse', ref: event.meta.msg_id }],
-                rejected: [],
-                reason: r.reason,
-              },
-              ids(event.meta.stardust_id),
-            );
-          }
-        }),
+        actions: enqueueActions(({ context, event, enqueue }) =>
+          onReadiness(o, context, event, enqueue),
+        ),
+      },
+      HostState: {
+        actions: enqueueActions(({ context, event, enqueue }) =>
+          onHostState(o, context, event, enqueue),
+        ),
       },
       MediaCaptured: {
         actions: enqueueActions(({ context, event, enqueue }) =>
@@ -549,6 +526,7 @@ export function zenithKind(o: ZenithOptions) {
       'WorkerStatus',
       'OperatorOverride',
       'QueueDirective',
+      'HostState',
       ...(o.pipeline ? PIPELINE_INPUTS : []),
     ],
     work: {
@@ -558,6 +536,10 @@ export function zenithKind(o: ZenithOptions) {
         subjects.adv(site, 'eclipse', 'plan'),
         subjects.adv(site, 'eclipse', 'readiness'),
         subjects.adv(site, 'eclipse', 'directive'),
+        // Operator commands relayed by the hosts' Ops Agents (their own subjects, not Eclipse's).
+        subjects.adv(site, 'ops', 'plan'),
+        subjects.adv(site, 'ops', 'directive'),
+        subjects.adv(site, 'eclipse', 'host_state'),
         subjects.adv(site, 'operator', 'override'),
         subjects.evtAny(site, 'status'),
         ...(o.pipeline ? pipelineSubjects(site) : []),

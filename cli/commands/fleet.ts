@@ -9,7 +9,9 @@ and writes, per host, a tree that mirrors the host's root file system:
   DIR/<host_id>/etc/omniva/<instance>.json          config of zenith, each worker, ops-agent
   DIR/<host_id>/etc/omniva/enabled-units            units to enable, one a line
   DIR/<host_id>/etc/omniva/secrets/*.env.example    secret variables each unit reads
-  DIR/<host_id>/etc/systemd/system/omniva-*.service omniva-nats, omniva-worker@, ops-agent
+  DIR/<host_id>/etc/systemd/system/omniva-*.service omniva-nats, omniva-worker@, ops-agent,
+                                                    omniva-hub-provision (hub)
+  DIR/<host_id>/etc/polkit-1/rules.d/*.rules        the agent may restart/stop worker units
 
 Install with: rsync -a DIR/<host_id>/ root@<host>:/ ; fill in /etc/omniva/secrets/*.env;
 systemctl daemon-reload; systemctl enable --now $(cat /etc/omniva/enabled-units)`;

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { KeygenOptions, SendOptions, SignOptions } from '../actions/ops.ts';
+import type { OpsAgentOptions } from '../actions/ops-agent.ts';
 
 const SIGN_HELP = `
 Prints the signed command as JSON on stdout: { "command": {…}, "signature": "…" }.
@@ -20,11 +21,34 @@ Publishes the signed command to omniva.<site>.ops.<host>.cmd (site and host are 
 the command) and prints the agent's result JSON. Exit 0 when it succeeded, 1 when it was
 refused, failed or timed out, 2 when no agent answered.`;
 
-/** `omniva ops keygen | sign | send`: the control plane's side of signed operator commands. */
+const AGENT_HELP = `
+Runs this host's Ops Agent until SIGTERM or SIGINT. It takes commands on
+omniva.<site>.ops.<host>.cmd signed by a key in ops.trusted, checks signature, expiry, nonce,
+site, host, role (ops.roles) and --confirm, records every decision and outcome in Stardust and
+answers on omniva.<site>.ops.<host>.result. What each action does:
+  pause_queue, resume_queue   a QueueDirective that Zenith enforces
+  cancel_run                  the runtime's cancel request, answered by the host running it
+  retry_stage                 a retry plan for Zenith: run_id is the job key, stage its worker
+  restart_worker, drain_worker
+                              with ops.process.manager = systemd, one fixed command, no shell:
+                              <systemctl_bin> --no-ask-password restart|stop <unit>
+                              (unit: ops.process.unit, default omniva-worker@<worker>.service);
+                              with none, both fail
+It joins nats.url as nats.user with nats.pass (OMNIVA_NATS__PASS); the site's ledger must
+exist. Logs are JSON lines on stdout. On SIGTERM it stops taking commands, lets the running
+one finish and answer (up to runtime.drain_timeout_ms), and exits 0.
+
+Example ops section (\`omniva config keys\` lists every ops.* key):
+  "ops": {
+    "trusted": [{ "public_key": "O…", "roles": ["admin"] }],
+    "process": { "manager": "systemd", "workers": ["editor"] }
+  }`;
+
+/** `omniva ops keygen | sign | send | agent`: signed operator commands, both sides. */
 export function registerOps(program: Command): void {
   const ops = program
     .command('ops')
-    .description('signed operator commands for the Ops Agents (keygen, sign, send)');
+    .description('signed operator commands: keygen, sign, send, and the per-host agent');
 
   ops
     .command('keygen')
@@ -68,5 +92,16 @@ export function registerOps(program: Command): void {
     .action(async (file: string, opts: SendOptions) => {
       const { sendCommandCli } = await import('../actions/ops.ts');
       await sendCommandCli(file, opts);
+    });
+
+  ops
+    .command('agent')
+    .description("run this host's Ops Agent until SIGTERM/SIGINT")
+    .option('-c, --config <file>', 'config file (JSON)')
+    .option('--url <url>', "the site's NATS server URL (overrides nats.url)")
+    .addHelpText('after', AGENT_HELP)
+    .action(async (opts: OpsAgentOptions) => {
+      const { runOpsAgent } = await import('../actions/ops-agent.ts');
+      await runOpsAgent(opts);
     });
 }

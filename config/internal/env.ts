@@ -27,6 +27,10 @@ const byEnvName = new Map(configKeys.map((k) => [k.env, k]));
 const knownNames = [...byEnvName.keys(), CONFIG_FILE_ENV];
 
 function coerceScalar(raw: string, node: SchemaNode | undefined): unknown {
+  if (node?.type === 'boolean') {
+    const text = raw.trim().toLowerCase();
+    return text === 'true' ? true : text === 'false' ? false : raw;
+  }
   if (node?.type !== 'integer' && node?.type !== 'number') return raw;
   const text = raw.trim();
   // Anything not plainly numeric stays a string, so validation reports it with its source.

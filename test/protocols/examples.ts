@@ -551,6 +551,44 @@ const EXAMPLES: { [N in ContractName]: ContractType<N> } = {
     reason: 'preferred window 17:00-20:00, 60 min after the previous post',
     goal_window: '2026-W06',
   },
+  HostHealth: {
+    host_id: 'host-a',
+    site_id: 'site-a',
+    state: 'degraded',
+    load_1m: 7.5,
+    load_5m: 6.25,
+    cpus: 4,
+    memory: { total_bytes: 16_000_000_000, available_bytes: 1_200_000_000 },
+    disks: [
+      { path: '/', total_bytes: 100_000_000_000, free_bytes: 42_000_000_000 },
+      { path: '/var/lib/omniva', total_bytes: 500_000_000_000, free_bytes: 20_000_000_000 },
+    ],
+    workers: [
+      { actor: 'editor', instance_id: 'host-a', last_seen_s: 1.2, state: 'healthy' },
+      { actor: 'analyzer', instance_id: 'host-a', last_seen_s: 31, state: 'offline' },
+    ],
+    reasons: ['load 1.88 per cpu is above 1.5', 'worker analyzer/host-a silent for 31 s'],
+    sent_at: '2026-02-01T08:01:05Z',
+    interval_ms: 5000,
+  },
+  HostState: {
+    host_id: 'host-a',
+    state: 'offline',
+    reason: 'no health report for 15000 ms',
+    since: '2026-02-01T08:01:20Z',
+    last_report_at: '2026-02-01T08:01:05Z',
+  },
+  Alert: {
+    alert_id: '5d4c3b2a-1f0e-4d9c-8b7a-6f5e4d3c2b1a',
+    type: 'host_down',
+    severity: 'critical',
+    site_id: 'site-a',
+    host_id: 'host-a',
+    message: 'host host-a sent no health report for 15000 ms',
+    raised_at: '2026-02-01T08:01:20Z',
+    dedupe_key: 'host_down/site-a/host-a',
+    details: { last_report_at: '2026-02-01T08:01:05Z', gap_ms: 15000, confirmed: true },
+  },
 };
 
 /** A fresh deep copy, free to mutate. */

@@ -41,6 +41,7 @@ interface RawHost {
 }
 interface RawFleet {
   hub: Record<string, unknown>;
+  ops?: { trusted: { public_key: string; roles: string[] }[] };
   sites: { site_id: string; hosts: RawHost[] }[];
   [key: string]: unknown;
 }
@@ -111,6 +112,32 @@ test('fleet validation - the example fleet is valid and gets defaults', () => {
   assert.is(r.fleet.sites[0]?.client_port, 4222);
   assert.equal(r.warnings, []);
   assert.ok(Object.isFrozen(r.fleet.sites[0]));
+  const keyless = example();
+  delete keyless.ops;
+  const k = validateFleet(keyless);
+  assert.ok(k.ok);
+  assert.equal(k.ok ? k.warnings.map((w) => w.pointer) : [], ['/ops/trusted']);
+});
+
+test('fleet render - each Ops Agent gets the trusted keys, its own units to manage, and one alerting agent per site', () => {
+  const hosts = renderFleet(clusterFleet());
+  const agent = (h: string) => JSON.parse(fileOf(hosts, h, 'etc/omniva/ops-agent.json')).ops;
+  const b1 = agent('b1');
+  assert.equal(b1.trusted, example().ops?.trusted);
+  assert.equal(b1.process, {
+    manager: 'systemd',
+    workers: ['zenith', 'scraper', 'uploader', 'scheduler'],
+  });
+  assert.equal(b1.alerts, { console: true, webhook: { url: 'env:OMNIVA_ALERT_WEBHOOK_URL' } });
+  assert.equal(agent('b2').process.workers, ['analyzer', 'editor']);
+  assert.is(agent('b2').alerts, undefined, "site-b's alerts are delivered by b1 alone");
+  assert.match(
+    fileOf(hosts, 'b1', 'etc/omniva/secrets/ops-agent.env.example'),
+    'OMNIVA_ALERT_WEBHOOK_URL=',
+  );
+  const rule = fileOf(hosts, 'b2', 'etc/polkit-1/rules.d/50-omniva-ops-agent.rules');
+  assert.match(rule, '/^omniva-worker@[A-Za-z0-9_-]+\\.service$/');
+  assert.match(rule, '(verb === "restart" || verb === "stop")');
 });
 
 test('fleet validation - schema errors name the JSON pointer, one line each', () => {
