@@ -71,6 +71,8 @@ function storedEpoch(e: KvEntry | null): number {
  * the record cannot be read or written, `check` throws OMNIVA_ERR_FENCING_UNAVAILABLE
  * (retryable: nak and try later) rather than guess.
  */
+const MAX_RECORD_ATTEMPTS = 32;
+
 export class EpochGuard {
   readonly key: string;
   readonly #o: EpochGuardOptions & { issuer: string };
@@ -113,7 +115,10 @@ export class EpochGuard {
     }
     const kv = this.#kv;
     if (!kv) throw new OmnivaError('OMNIVA_ERR_FENCING_UNAVAILABLE', 'EpochGuard not started');
-    for (let attempt = 0; attempt < 8; attempt++) {
+    // Each lost race means another replica recorded a newer epoch, so this ends; the jitter
+    // only keeps a burst of replicas from colliding in lockstep.
+    for (let attempt = 0; attempt < MAX_RECORD_ATTEMPTS; attempt++) {
+      if (attempt > 0) await new Promise((r) => setTimeout(r, Math.random() * 2 * attempt));
       const entry = await kv.get(this.key).catch((e) => {
         throw this.#unavailable('read', e);
       });
