@@ -11,7 +11,6 @@ import type { Subscription } from '@nats-io/transport-node';
 import {
   decode,
   type Envelope,
-  HEADERS,
   OmnivaError,
   subjects,
   validateMessage,
@@ -25,16 +24,16 @@ import { Alarms } from './internal/alarms.ts';
 import { Cancellations } from './internal/cancellation.ts';
 import { bindConsumer } from './internal/consumer.ts';
 import { deadLetter } from './internal/dead-letter.ts';
+import { causeOf, type DeliverDeps, deliverItem, type WorkItem } from './internal/deliver.ts';
 import type { Instance } from './internal/instance.ts';
 import { InstanceStore, type PendingWrite } from './internal/instance-store.ts';
+import { KeepAlive } from './internal/keep-alive.ts';
 import { Mailboxes } from './internal/mailboxes.ts';
-import { metaOf, toOmnivaError } from './internal/messages.ts';
+import { toOmnivaError } from './internal/messages.ts';
 import { contentTypeOf, encodeEnvelope, publishRecorded } from './internal/outbound.ts';
-import { seenIds } from './internal/record.ts';
 import { Recorder } from './internal/recorder.ts';
 import { serveRequests } from './internal/rpc-binding.ts';
 import { escalationEnvelope, heartbeatEnvelope } from './internal/signals.ts';
-import { runStep } from './internal/step.ts';
 import { RestartBudget } from './internal/supervisor.ts';
 import { Telemetry } from './internal/telemetry.ts';
 import type { Logger } from './logger.ts';
@@ -42,14 +41,8 @@ import { BUCKETS } from './provision.ts';
 
 export type { HostDeps, HostHooks, HostOptions, HostStats } from './host-deps.ts';
 
-type WorkItem =
-  | { kind: 'msg'; m: JsMsg; env: Envelope }
-  | { kind: 'timer'; id: string; at: number };
-
 const PERSIST_ATTEMPTS = 5;
 const BATCH_MAX = 64;
-
-const causeOf = (i: WorkItem) => (i.kind === 'msg' ? i.env.msg_id : `timer.${i.id}.${i.at}`);
 
 /**
  * Runs one actor kind on one site. Per work message: decode → validate → dedupe →
@@ -74,15 +67,15 @@ export class ActorHost {
     },
   );
   readonly #budget: RestartBudget;
+  readonly #keepAlive: KeepAlive;
   readonly #recorder: Recorder;
-  #telemetry!: Telemetry;
   readonly #abort = new AbortController();
   readonly #stats: HostStats = emptyStats();
   #js!: JetStreamClient;
   #jsm!: JetStreamManager;
   #store!: InstanceStore;
   #publisher!: AckedPublisher;
-  #journal!: EffectJournal;
+  #deliverDeps!: DeliverDeps;
   readonly #messages: ConsumerMessages[] = [];
   /** Set when the kind reads several subjects of a stream through one consumer. */
   #wants: ((subject: string) => boolean) | undefined;
@@ -104,6 +97,7 @@ export class ActorHost {
     this.#log = deps.log.child({ ...site, actor: kind.name });
     const o = deps.options;
     this.#budget = new RestartBudget(o.restart_intensity, o.restart_period_ms);
+    this.#keepAlive = new KeepAlive(o.ack_wait_ms);
     this.#recorder = new Recorder(deps.ledger, kind.name);
   }
 
@@ -120,7 +114,6 @@ export class ActorHost {
     this.#js = jetstream(nc);
     this.#jsm = await jetstreamManager(nc);
     this.#publisher = new AckedPublisher(nc);
-    this.#telemetry = new Telemetry(this.#js, this.#d, this.kind.name, this.#recorder, this.#log);
     // A message can come back until every delivery attempt has timed out or been nak'ed;
     // after that its id need not be remembered.
     const horizonMs =
@@ -136,7 +129,14 @@ export class ActorHost {
       this.#now,
       this.#recorder,
     );
-    this.#journal = new EffectJournal(await new Kvm(nc).open(BUCKETS.effects), this.#d.site);
+    this.#deliverDeps = {
+      site: this.#d.site,
+      now: this.#now,
+      journal: new EffectJournal(await new Kvm(nc).open(BUCKETS.effects), this.#d.site),
+      cancellations: this.#cancels,
+      telemetry: new Telemetry(this.#js, this.#d, this.kind.name, this.#recorder, this.#log),
+      ...(this.#d.authority ? { authority: this.#d.authority } : {}),
+    };
     if (this.kind.work) await this.#startWork();
     this.#rpcSubs = serveRequests({
       nc,
@@ -234,60 +234,65 @@ export class ActorHost {
   async #startWork(): Promise<void> {
     const work = this.kind.work as NonNullable<ActorKind['work']>;
     const o = this.#d.options;
-    const { messages, wants } = await bindConsumer(this.#jsm, this.#js, {
-      stream: work.stream,
-      durable: work.durable ?? this.kind.name,
-      filter: work.filter(this.#d.site),
-      ackWaitMs: o.ack_wait_ms,
-      maxDeliver: o.max_deliver,
-      maxInFlight: o.max_in_flight,
-    });
+    const { messages, wants } = await bindConsumer(
+      this.#jsm,
+      this.#js,
+      {
+        stream: work.stream,
+        durable: work.durable ?? this.kind.name,
+        filter: work.filter(this.#d.site),
+        ackWaitMs: o.ack_wait_ms,
+        maxDeliver: o.max_deliver,
+        maxInFlight: o.max_in_flight,
+      },
+      (m) => {
+        this.#onWork(m)?.catch((e) => this.#log.error({ err: e }, 'unhandled work failure'));
+      },
+    );
     this.#wants = wants;
     this.#messages.push(messages);
-    this.#consumeLoop = (async () => {
-      for await (const m of messages) {
-        this.#onWork(m).catch((e) => this.#log.error({ err: e }, 'unhandled work failure'));
-      }
-    })();
+    this.#consumeLoop = messages.closed().then(() => undefined);
   }
 
-  async #onWork(m: JsMsg): Promise<void> {
+  /** Admits a message to its instance's queue; a promise only when it is turned away. */
+  #onWork(m: JsMsg): Promise<void> | undefined {
     if (this.#wants && !this.#wants(m.subject)) {
       m.ack(); // another actor's subject on a shared stream: not ours to judge
       return;
     }
     if (this.#now() < this.#pausedUntil) {
-      await this.#retryLater(m, this.#pausedUntil - this.#now(), 'kind paused after escalation');
-      return;
+      return this.#retryLater(m, this.#pausedUntil - this.#now(), 'kind paused after escalation');
     }
     let doc: unknown;
     try {
       doc = decode(m.data, contentTypeOf(m.headers));
     } catch (e) {
-      await this.#reject(m, toOmnivaError(e));
-      return;
+      return this.#reject(m, toOmnivaError(e));
     }
     const v = validateMessage(doc, this.kind.accepts);
-    if (!v.ok) {
-      await this.#reject(m, v.error, doc);
-      return;
-    }
+    if (!v.ok) return this.#reject(m, v.error, doc);
     if (this.#d.fencing && m.subject.startsWith(`omniva.${this.#d.site}.cmd.`)) {
-      if (!(await this.#fenced(m, v.envelope))) return;
+      return this.#fenced(m, v.envelope).then((ok) =>
+        ok ? this.#admit(m, v.envelope) : undefined,
+      );
     }
+    return this.#admit(m, v.envelope);
+  }
+
+  #admit(m: JsMsg, env: Envelope): Promise<void> | undefined {
     let key: string;
     try {
-      key = this.kind.key?.(v.envelope) ?? 'main';
+      key = this.kind.key?.(env) ?? 'main';
     } catch (e) {
       const reason = `no instance key for this message: ${(e as Error).message}`;
-      await this.#reject(
+      return this.#reject(
         m,
         new OmnivaError('OMNIVA_ERR_ACTOR_FAILED', reason, undefined, { retryable: false }),
-        doc,
+        env,
       );
-      return;
     }
-    this.#enqueue(key, { kind: 'msg', m, env: v.envelope });
+    this.#enqueue(key, { kind: 'msg', m, env });
+    return undefined;
   }
 
   /** True when the command's epoch is current; otherwise the command is refused with its reason. */
@@ -370,26 +375,19 @@ export class ActorHost {
 
   /** Processes a batch for one instance with one snapshot write; returns items left for later. */
   async #processBatch(key: string, items: WorkItem[]): Promise<WorkItem[]> {
-    // Long effects (renders, uploads) must not look like a dead worker to JetStream.
-    const keepAlive = setInterval(
-      () => {
-        for (const item of items) if (item.kind === 'msg') item.m.working();
-      },
-      Math.max(500, this.#d.options.ack_wait_ms / 2),
-    );
-    keepAlive.unref();
+    this.#keepAlive.hold(items);
     try {
       return await this.#processBatchOnce(key, items);
     } finally {
-      clearInterval(keepAlive);
+      this.#keepAlive.release(items);
     }
   }
 
   async #processBatchOnce(key: string, items: WorkItem[]): Promise<WorkItem[]> {
     for (let attempt = 1; attempt <= PERSIST_ATTEMPTS; attempt++) {
-      const inst = await this.#store.get(key);
+      const inst = this.#store.cached(key) ?? (await this.#store.get(key));
       const write: PendingWrite = {
-        machine: inst.record.machine,
+        machine: { persisted: inst.record.machine },
         timers: { ...inst.record.timers },
         outbox: [],
         causes: [],
@@ -397,16 +395,20 @@ export class ActorHost {
       const done: WorkItem[] = [];
       const dups: WorkItem[] = [];
       let failure: { item: WorkItem; error: OmnivaError; rest: WorkItem[] } | undefined;
-      const seen = seenIds(inst.record);
-      for (const [i, item] of items.entries()) {
+      // Ids processed earlier (stored with the snapshot) or earlier in this batch.
+      const batchSeen = new Set<string>();
+      for (let i = 0; i < items.length; i++) {
+        const item = items[i] as WorkItem;
         const cause = causeOf(item);
-        if (seen.has(cause)) {
+        if (inst.seen.has(cause) || batchSeen.has(cause)) {
           dups.push(item);
           continue;
         }
         try {
-          if (!(await this.#step(inst, item, write))) continue;
-          seen.add(cause);
+          // Synchronous unless the step runs an effect: no turn of the event loop per message.
+          const stepped = deliverItem(this.#deliverDeps, inst, item, write);
+          if (!(typeof stepped === 'boolean' ? stepped : await stepped)) continue;
+          batchSeen.add(cause);
           done.push(item);
         } catch (e) {
           failure = { item, error: toOmnivaError(e), rest: items.slice(i + 1) };
@@ -426,7 +428,7 @@ export class ActorHost {
         }
         this.#stats.writes++;
       }
-      await this.#store.publishPending(inst);
+      if (inst.record.outbox.length > 0) await this.#store.publishPending(inst);
       await this.#ack(key, done, dups);
       this.#armTimers(inst);
       if (!failure) return [];
@@ -438,60 +440,19 @@ export class ActorHost {
     return [];
   }
 
-  /** Delivers one item into the instance, accumulating into `write`; false if it was stale. */
-  async #step(inst: Instance, item: WorkItem, write: PendingWrite): Promise<boolean> {
-    let event: { type: string; [field: string]: unknown };
-    let trace_id: string;
-    let stardustId: string | undefined;
-    if (item.kind === 'msg') {
-      const { env } = item;
-      stardustId = item.m.headers?.get(HEADERS.stardustId) || undefined;
-      event = {
-        type: env.type,
-        payload: env.payload,
-        meta: metaOf(env, stardustId),
-        now: this.#now(),
-      };
-      trace_id = env.trace_id;
-    } else {
-      const t = write.timers[item.id];
-      if (!t || t.at !== item.at) return false; // cancelled or re-armed since
-      delete write.timers[item.id];
-      event = { ...t.event, now: this.#now() };
-      trace_id = t.trace_id;
-    }
-    const outcome = await runStep({
-      instance: inst,
-      event,
-      cause: causeOf(item),
-      ...(item.kind === 'msg' ? { causationId: item.env.msg_id } : {}),
-      ...(stardustId ? { causedBy: stardustId } : {}),
-      site: this.#d.site,
-      trace_id,
-      timers: write.timers,
-      journal: this.#journal,
-      signal: this.#cancels.begin(inst.key),
-      now: this.#now,
-      report: this.#telemetry.for(trace_id, item.kind === 'msg' ? item.env.msg_id : undefined),
-      ...(this.#d.authority ? { authority: this.#d.authority } : {}),
-    }).finally(() => this.#cancels.end(inst.key));
-    write.machine = inst.persisted();
-    write.timers = outcome.timers;
-    write.outbox.push(...outcome.outbox);
-    write.causes.push(causeOf(item));
-    return true;
-  }
-
   async #ack(key: string, done: WorkItem[], dups: WorkItem[]): Promise<void> {
+    const beforeAck = this.#d.hooks?.beforeAck;
+    let processed = 0;
     for (const item of [...done, ...dups]) {
       if (item.kind !== 'msg') {
         this.#stats.timers_fired++;
         continue;
       }
-      await this.#d.hooks?.beforeAck?.({ msg_id: item.env.msg_id, key });
+      if (beforeAck) await beforeAck({ msg_id: item.env.msg_id, key });
       item.m.ack();
     }
-    this.#stats.processed += done.filter((i) => i.kind === 'msg').length;
+    for (const item of done) if (item.kind === 'msg') processed++;
+    this.#stats.processed += processed;
     this.#stats.duplicates += dups.length;
     for (const item of dups) {
       if (item.kind === 'msg')

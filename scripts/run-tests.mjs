@@ -62,6 +62,13 @@ for (const file of files) {
   const status = broken ? 'FAIL' : 'ok  ';
   process.stdout.write(`${status} ${rel} (${r.passed}/${r.total}, ${r.ms} ms)\n`);
   if (broken) process.stdout.write(`${r.out}\n`);
+  // uvu's reporter reads `err.details` as a string; an error whose details are an object (an
+  // OmnivaError) makes it stop silently: no failure printed and the rest of the file skipped.
+  if (broken && r.total > r.passed && !r.out.includes('FAIL ')) {
+    process.stdout.write(
+      `[run-tests] ${rel}: a test or hook threw an error uvu cannot print (object \`details\`, e.g. an OmnivaError); the tests after it did not run\n`,
+    );
+  }
 }
 process.stdout.write(`${passed} passed, ${failed} failed\n`);
 process.exit(failed > 0 ? 1 : 0);

@@ -106,9 +106,6 @@ export function renderHubConfig(fleet: Fleet): string {
     'leafnodes {',
     `  host: ${q(hub.host)}`,
     `  port: ${hub.leafnode_port}`,
-    // Sites dial the address in their URL and nothing else: the hub does not hand them its
-    // own listen address, which may not be reachable through a NAT or proxy in between.
-    '  no_advertise: true',
     '}',
     'accounts {',
     ...sites.flatMap((site) => siteAccount(domain, site)),

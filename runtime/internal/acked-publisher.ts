@@ -1,6 +1,14 @@
 import type { MsgHdrs, NatsConnection } from '@nats-io/transport-node';
 import { OmnivaError } from '../../protocols/index.ts';
-import { AsyncPublisher } from '../stardust/publisher.ts';
+import { AsyncPublisher, type PublishReply } from '../stardust/publisher.ts';
+
+function refused(subject: string, reply: PublishReply & { ok: false }): OmnivaError {
+  return new OmnivaError(
+    'OMNIVA_ERR_PUBLISH_FAILED',
+    `publish to ${subject} refused: ${reply.description}`,
+    reply.errCode === undefined ? undefined : { errCode: reply.errCode },
+  );
+}
 
 /**
  * JetStream publishes that resolve on the stream's ack, sharing one reply subscription and one
@@ -25,17 +33,54 @@ export class AckedPublisher {
       const token = this.#pub.publish(subject, data, headers, (reply) => {
         this.#pending.delete(token);
         if (reply.ok) resolve(reply.seq);
-        else {
-          reject(
-            new OmnivaError(
-              'OMNIVA_ERR_PUBLISH_FAILED',
-              `publish to ${subject} refused: ${reply.description}`,
-              reply.errCode === undefined ? undefined : { errCode: reply.errCode },
-            ),
-          );
-        }
+        else reject(refused(subject, reply));
       });
       this.#pending.set(token, { deadline: Date.now() + this.#timeoutMs, reject });
+    });
+  }
+
+  /**
+   * Publishes several messages and resolves once the stream acknowledged every one (one promise
+   * for the lot); rejects with the first refusal or timeout.
+   */
+  publishAll(
+    msgs: readonly { subject: string; data: Uint8Array; headers: MsgHdrs }[],
+  ): Promise<void> {
+    if (msgs.length === 1) {
+      const [m] = msgs as [{ subject: string; data: Uint8Array; headers: MsgHdrs }];
+      return this.publish(m.subject, m.data, m.headers).then(() => undefined);
+    }
+    this.#armSweep();
+    return new Promise((resolve, reject) => {
+      let left = msgs.length;
+      let failed = false;
+      const tokens: string[] = [];
+      const fail = (e: Error) => {
+        if (failed) return;
+        failed = true;
+        for (const t of tokens) {
+          this.#pending.delete(t);
+          this.#pub.forget(t);
+        }
+        reject(e);
+      };
+      const deadline = Date.now() + this.#timeoutMs;
+      for (const { subject, data, headers } of msgs) {
+        if (failed) return;
+        let token: string;
+        try {
+          token = this.#pub.publish(subject, data, headers, (reply) => {
+            this.#pending.delete(token);
+            if (!reply.ok) fail(refused(subject, reply));
+            else if (--left === 0) resolve();
+          });
+        } catch (e) {
+          fail(e as Error);
+          return;
+        }
+        tokens.push(token);
+        this.#pending.set(token, { deadline, reject: fail });
+      }
     });
   }
 

@@ -3,6 +3,7 @@ import {
   type ConsumerMessages,
   type JetStreamClient,
   type JetStreamManager,
+  type JsMsg,
 } from '@nats-io/jetstream';
 import { subjectMatches } from '../../protocols/index.ts';
 
@@ -22,7 +23,7 @@ export interface Binding {
 }
 
 /**
- * Creates or updates a kind's durable consumer and starts consuming.
+ * Creates or updates a kind's durable consumer and starts handing its messages to `onMessage`.
  *
  * No consumer-level `backoff`: JetStream would use it instead of ack_wait as the deadline of
  * each delivery, redelivering a message still being worked on; retries are delayed by
@@ -35,6 +36,7 @@ export async function bindConsumer(
   jsm: JetStreamManager,
   js: JetStreamClient,
   o: BindOptions,
+  onMessage: (m: JsMsg) => void,
 ): Promise<Binding> {
   const single = typeof o.filter === 'string';
   const config = {
@@ -49,7 +51,8 @@ export async function bindConsumer(
   if (exists) await jsm.consumers.update(o.stream, o.durable, config);
   else await jsm.consumers.add(o.stream, config);
   const consumer = await js.consumers.get(o.stream, o.durable);
-  const messages = await consumer.consume({ max_messages: o.maxInFlight });
+  // A callback, not the async iterator: no promise and no extra turn per message.
+  const messages = await consumer.consume({ max_messages: o.maxInFlight, callback: onMessage });
   if (single) return { messages };
   const wanted = [...o.filter];
   return { messages, wants: (subject) => wanted.some((f) => subjectMatches(f, subject)) };

@@ -1,26 +1,25 @@
 import type { KV } from '@nats-io/kv';
 import { headers as natsHeaders } from '@nats-io/transport-node';
-import type { Codec } from '../../protocols/index.ts';
+import { type Codec, encode } from '../../protocols/index.ts';
 import type { ActorKind } from '../actor-kind.ts';
 import type { Logger } from '../logger.ts';
 import { BUCKETS } from '../provision.ts';
 import type { AckedPublisher } from './acked-publisher.ts';
-import { Instance } from './instance.ts';
+import { type Checkpoint, Instance } from './instance.ts';
 import { encodeEnvelope } from './outbound.ts';
 import {
   decodeRecord,
   encodeRecord,
-  type InstanceRecord,
+  type InstanceState,
   type OutboxEntry,
   recordKey,
-  rememberSeen,
 } from './record.ts';
 import { type Recorder, stardustHeader } from './recorder.ts';
 import type { StepOutcome } from './step.ts';
 
 /** What a batch of steps changed, written as one record (group commit). */
 export interface PendingWrite {
-  machine: unknown;
+  machine: Checkpoint;
   timers: StepOutcome['timers'];
   outbox: OutboxEntry[];
   /** Message ids (and timer causes) the batch processed. */
@@ -45,6 +44,11 @@ export class InstanceStore {
     private readonly now: () => number,
     private readonly recorder: Recorder,
   ) {}
+
+  /** The live instance when this host has it (no round trip, no turn of the event loop). */
+  cached(key: string): Instance | undefined {
+    return this.#live.get(key);
+  }
 
   /** The cached instance, or one restored from its stored record (or fresh). */
   async get(key: string): Promise<Instance> {
@@ -112,35 +116,38 @@ export class InstanceStore {
   /** Writes the instance record with a revision check; false when another writer got there first. */
   async persist(inst: Instance, write: PendingWrite): Promise<boolean> {
     const now = this.now();
-    const record: InstanceRecord = {
+    const seen = inst.seen.update(write.causes, now, {
+      window: this.dedupeWindow,
+      horizonMs: this.dedupeHorizonMs,
+    });
+    // Each new message is encoded once, here: the same bytes are stored and then published.
+    if (this.codec === 'msgpack') {
+      for (const e of write.outbox) e.data ??= encode(e.envelope, 'msgpack');
+    }
+    const record: InstanceState = {
       ...inst.record,
-      machine: write.machine,
+      machine: inst.persistedOf(write.machine),
       timers: write.timers,
-      seen: rememberSeen(
-        inst.record.seen,
-        write.causes,
-        now,
-        this.dedupeWindow,
-        this.dedupeHorizonMs,
-      ),
-      outbox: [...inst.record.outbox, ...write.outbox],
+      outbox:
+        inst.record.outbox.length === 0 ? write.outbox : [...inst.record.outbox, ...write.outbox],
       updated_at: new Date(now).toISOString(),
     };
     const rkey = recordKey(this.kind.name, inst.key);
     // A KV update is a publish to the bucket's subject with the revision as the expected last
     // sequence of that subject (0: must not exist yet); sent through the shared publisher.
     const h = natsHeaders();
-    h.set('Nats-Expected-Last-Subject-Sequence', String(inst.revision));
+    h.append('Nats-Expected-Last-Subject-Sequence', String(inst.revision));
     try {
       inst.revision = await this.publisher.publish(
         `$KV.${BUCKETS.snapshots}.${rkey}`,
-        encodeRecord(record, this.codec),
+        encodeRecord({ ...record, seen }, this.codec),
         h,
       );
     } catch (e) {
       if (isRevisionConflict(e)) return false;
       throw e;
     }
+    seen.commit();
     inst.record = record;
     return true;
   }
@@ -150,25 +157,29 @@ export class InstanceStore {
     const entries = inst.record.outbox;
     if (entries.length === 0) return;
     // Recorded in Stardust first: nothing reaches a consumer that the ledger does not hold.
-    const ids = await Promise.all(
-      entries.map((e) => this.recorder.record(e.subject, e.envelope, e.caused_by)),
-    );
-    await Promise.all(
+    const ids = this.recorder.enabled
+      ? await Promise.all(
+          entries.map((e) => this.recorder.record(e.subject, e.envelope, e.caused_by)),
+        )
+      : undefined;
+    const debug = this.log.isLevelEnabled('debug');
+    await this.publisher.publishAll(
       entries.map((entry, i) => {
-        const stardustId = ids[i];
+        const stardustId = ids?.[i];
         const { data, headers } = encodeEnvelope(
           entry.envelope,
-          this.codec,
+          entry.data ? 'msgpack' : this.codec,
           stardustHeader(stardustId),
+          entry.data,
         );
-        if (stardustId && this.log.isLevelEnabled('debug')) {
+        if (stardustId && debug) {
           const { trace_id, msg_id } = entry.envelope;
           this.log.debug(
             { trace_id, msg_id, stardust_id: stardustId, subject: entry.subject },
             'message published',
           );
         }
-        return this.publisher.publish(entry.subject, data, headers);
+        return { subject: entry.subject, data, headers };
       }),
     );
     // Confirmed entries leave the stored record at its next write.

@@ -1,6 +1,7 @@
-import { type Actor, type AnyStateMachine, createActor } from 'xstate';
+import { type Actor, type AnyMachineSnapshot, type AnyStateMachine, createActor } from 'xstate';
 import type { ActorKind, RuntimeEmit } from '../actor-kind.ts';
-import { emptyRecord, type InstanceRecord } from './record.ts';
+import { emptyRecord, type InstanceRecord, type InstanceState } from './record.ts';
+import { SeenLog } from './seen-log.ts';
 
 const RUNTIME_EMITS = new Set([
   'omniva.publish',
@@ -19,6 +20,12 @@ export class ActorFailure extends Error {
   }
 }
 
+/**
+ * The machine's state at some point, stored later: either the snapshot, made storable only when
+ * the write happens (once per batch, not per message), or an already storable one.
+ */
+export type Checkpoint = { snapshot: AnyMachineSnapshot } | { persisted: unknown };
+
 /** Outcome of restoring a record written by another version of the machine. */
 export type RestoreNote = 'fresh' | 'restored' | 'migrated' | 'reset';
 
@@ -29,7 +36,9 @@ export type RestoreNote = 'fresh' | 'restored' | 'migrated' | 'reset';
 export class Instance {
   readonly kind: ActorKind;
   readonly key: string;
-  record: InstanceRecord;
+  record: InstanceState;
+  /** Message ids (and timer causes) already processed: the stored record's dedupe set. */
+  readonly seen: SeenLog;
   /** KV revision of `record`; 0 when it has never been stored. */
   revision: number;
   readonly restoreNote: RestoreNote;
@@ -54,11 +63,9 @@ export class Instance {
       }
     }
     this.restoreNote = note;
-    this.record = {
-      ...(record ?? emptyRecord(kind.name, kind.version, key)),
-      kind_version: kind.version,
-      machine: snapshot,
-    };
+    const { seen, ...state } = record ?? emptyRecord(kind.name, kind.version, key);
+    this.seen = SeenLog.fromEntries(seen);
+    this.record = { ...state, kind_version: kind.version, machine: snapshot };
     this.#actor = createActor(
       kind.machine,
       snapshot === undefined ? {} : { snapshot: snapshot as never },
@@ -88,6 +95,18 @@ export class Instance {
 
   persisted(): unknown {
     return this.#actor.getPersistedSnapshot();
+  }
+
+  /** The state after the last delivery (snapshots are immutable: later deliveries make new ones). */
+  checkpoint(): Checkpoint {
+    const snapshot = this.#actor.getSnapshot() as AnyMachineSnapshot;
+    // Child actors are persisted from their live state, so with children it is captured now.
+    for (const _ in snapshot.children) return { persisted: this.persisted() };
+    return { snapshot };
+  }
+
+  persistedOf(c: Checkpoint): unknown {
+    return 'persisted' in c ? c.persisted : this.#actor.logic.getPersistedSnapshot(c.snapshot);
   }
 
   view(): { state: string; context: unknown } {

@@ -10,16 +10,22 @@ import {
 } from '../../protocols/index.ts';
 import { type Recorder, stardustHeader } from './recorder.ts';
 
-/** Encodes an envelope with its metadata headers (Omniva-Type, Omniva-Trace, Nats-Msg-Id, ...). */
+/**
+ * Encodes an envelope with its metadata headers (Omniva-Type, Omniva-Trace, Nats-Msg-Id, ...);
+ * `data` is the envelope already encoded in `codec`, when the caller has it.
+ */
 export function encodeEnvelope(
   envelope: Envelope,
   codec: Codec,
   extra: Record<string, string> = {},
+  data?: Uint8Array,
 ): { data: Uint8Array; headers: MsgHdrs } {
+  // Every name is distinct, so `append` (which skips `set`'s search-and-delete) is enough.
   const h = natsHeaders();
-  for (const [k, v] of Object.entries({ ...envelopeHeaders(envelope, codec), ...extra }))
-    h.set(k, v);
-  return { data: encode(envelope, codec), headers: h };
+  const own = envelopeHeaders(envelope, codec);
+  for (const k in own) if (!(k in extra)) h.append(k, own[k] as string);
+  for (const k in extra) h.append(k, extra[k] as string);
+  return { data: data ?? encode(envelope, codec), headers: h };
 }
 
 export function contentTypeOf(h: MsgHdrs | undefined): string | undefined {
@@ -35,9 +41,9 @@ export function encodeReply(
   codec: Codec,
 ): { data: Uint8Array; headers: MsgHdrs } {
   const h = natsHeaders();
-  h.set(HEADERS.contentType, CONTENT_TYPES[codec]);
-  h.set(HEADERS.type, envelope.type);
-  h.set(HEADERS.trace, envelope.trace_id);
+  h.append(HEADERS.contentType, CONTENT_TYPES[codec]);
+  h.append(HEADERS.type, envelope.type);
+  h.append(HEADERS.trace, envelope.trace_id);
   return { data: encode(envelope, codec), headers: h };
 }
 

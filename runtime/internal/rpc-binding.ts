@@ -13,6 +13,7 @@ import type { ActorKind } from '../actor-kind.ts';
 import type { Logger } from '../logger.ts';
 import { CANCEL_VERB, type Cancellations, serveCancel } from './cancellation.ts';
 import { deadLetter, errorReply } from './dead-letter.ts';
+import type { Instance } from './instance.ts';
 import type { InstanceStore } from './instance-store.ts';
 import { metaOf, toOmnivaError } from './messages.ts';
 import { contentTypeOf, encodeReply } from './outbound.ts';
@@ -39,7 +40,11 @@ export function serveRpc(d: RpcDeps): Subscription {
     callback: (err, msg) => {
       // Cancels are answered by the host running the instance (see cancellation.ts).
       if (err || (d.kind.cancellable && msg.subject.endsWith(`.${CANCEL_VERB}`))) return;
-      onRequest(d, msg).catch((e) => d.log.error({ err: e }, 'rpc failure'));
+      try {
+        onRequest(d, msg)?.catch((e) => d.log.error({ err: e }, 'rpc failure'));
+      } catch (e) {
+        d.log.error({ err: e }, 'rpc failure');
+      }
     },
   });
 }
@@ -57,15 +62,30 @@ export function serveRequests(
   return subs;
 }
 
-async function onRequest(d: RpcDeps, msg: Msg): Promise<void> {
+function respondError(msg: Msg, e: OmnivaError): void {
+  const { data, headers } = errorReply(e);
+  msg.respond(data, { headers });
+}
+
+function respond(d: RpcDeps, msg: Msg, reply: Envelope | OmnivaError): void {
+  if (OmnivaError.is(reply)) {
+    respondError(msg, reply);
+    return;
+  }
+  const { data, headers } = encodeReply(reply, d.codec);
+  msg.respond(data, { headers });
+}
+
+/**
+ * Answers one request. A request/reply-only kind answers synchronously, in the callback that
+ * received the request; a work-bound kind first reads its latest stored state.
+ */
+function onRequest(d: RpcDeps, msg: Msg): Promise<void> | undefined {
   const verb = msg.subject.slice(msg.subject.lastIndexOf('.') + 1);
   const contract = d.kind.rpc?.[verb];
-  const respondError = (e: OmnivaError) => {
-    const { data, headers } = errorReply(e);
-    msg.respond(data, { headers });
-  };
   if (!contract) {
     respondError(
+      msg,
       new OmnivaError('OMNIVA_ERR_UNKNOWN_TYPE', `${d.kind.name} has no rpc verb "${verb}"`),
     );
     return;
@@ -76,41 +96,47 @@ async function onRequest(d: RpcDeps, msg: Msg): Promise<void> {
     if (!v.ok) throw v.error;
     env = v.envelope;
   } catch (e) {
-    const err = toOmnivaError(e);
-    await deadLetter({
-      js: d.js,
-      site: d.site,
-      actor: d.kind.name,
-      codec: d.codec,
-      subject: msg.subject,
-      data: msg.data,
-      contentType: contentTypeOf(msg.headers),
-      deliveryCount: 1,
-      error: err,
-      now: d.now,
-    });
-    respondError(err);
-    return;
+    return refuse(d, msg, toOmnivaError(e));
   }
   const key = d.kind.key?.(env) ?? 'main';
-  const reply = await answer(d, key, verb, env);
-  if (OmnivaError.is(reply)) {
-    respondError(reply);
+  if (!d.kind.work) {
+    respond(d, msg, answer(d, d.store.volatile(key), key, verb, env));
     return;
   }
-  const { data, headers } = encodeReply(reply, d.codec);
-  msg.respond(data, { headers });
+  // Work-bound actors answer from their latest stored state through a detached copy, so a
+  // question can never change what their work persists.
+  return d.store.detached(key).then((inst) => {
+    try {
+      respond(d, msg, answer(d, inst, key, verb, env));
+    } finally {
+      inst.stop();
+    }
+  });
 }
 
-async function answer(
+async function refuse(d: RpcDeps, msg: Msg, err: OmnivaError): Promise<void> {
+  await deadLetter({
+    js: d.js,
+    site: d.site,
+    actor: d.kind.name,
+    codec: d.codec,
+    subject: msg.subject,
+    data: msg.data,
+    contentType: contentTypeOf(msg.headers),
+    deliveryCount: 1,
+    error: err,
+    now: d.now,
+  });
+  respondError(msg, err);
+}
+
+function answer(
   d: RpcDeps,
+  inst: Instance,
   key: string,
   verb: string,
   env: Envelope,
-): Promise<Envelope | OmnivaError> {
-  // Work-bound actors answer from their latest stored state through a detached copy, so a
-  // question can never change what their work persists.
-  const inst = d.kind.work ? await d.store.detached(key) : d.store.volatile(key);
+): Envelope | OmnivaError {
   try {
     const emits = inst.deliver({
       type: `rpc.${verb}`,
@@ -136,7 +162,5 @@ async function answer(
   } catch (e) {
     if (!d.kind.work) d.store.evict(key);
     return toOmnivaError(e);
-  } finally {
-    if (d.kind.work) inst.stop();
   }
 }

@@ -12,7 +12,7 @@ import { parseArgs } from 'node:util';
 import { AckPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { echoKind } from '../../actors/sample/index.ts';
-import { type Envelope, encode, makeEnvelope, subjects } from '../../protocols/index.ts';
+import { decode, type Envelope, encode, makeEnvelope, subjects } from '../../protocols/index.ts';
 import {
   ActorHost,
   createLogger,
@@ -20,7 +20,7 @@ import {
   SiteClient,
   startNatsServer,
 } from '../../runtime/index.ts';
-import { encodeEnvelope } from '../../runtime/internal/outbound.ts';
+import { contentTypeOf, encodeEnvelope, encodeReply } from '../../runtime/internal/outbound.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -43,25 +43,22 @@ function pct(sorted: number[], p: number): number {
 }
 
 /**
- * Times raw and actor requests in alternating rounds, so JIT warm-up, GC and the other
- * processes on the machine weigh on both alike.
+ * Times each kind of request in alternating rounds, so JIT warm-up, GC and the other processes
+ * on the machine weigh on all alike.
  */
-async function timeInterleaved(
+async function timeInterleaved<K extends string>(
   n: number,
-  raw: () => Promise<unknown>,
-  actor: () => Promise<unknown>,
+  fns: Record<K, () => Promise<unknown>>,
 ) {
-  for (let i = 0; i < 300; i++) {
-    await raw();
-    await actor();
-  }
-  const lat = { raw: [] as number[], actor: [] as number[] };
+  const entries = Object.entries(fns) as [K, () => Promise<unknown>][];
+  for (let i = 0; i < 300; i++) for (const [, fn] of entries) await fn();
+  const lat = Object.fromEntries(entries.map(([name]) => [name, [] as number[]])) as Record<
+    K,
+    number[]
+  >;
   const rounds = 10;
   for (let r = 0; r < rounds; r++) {
-    for (const [name, fn] of [
-      ['raw', raw],
-      ['actor', actor],
-    ] as const) {
+    for (const [name, fn] of entries) {
       for (let i = 0; i < n / rounds; i++) {
         const t = process.hrtime.bigint();
         await fn();
@@ -73,7 +70,10 @@ async function timeInterleaved(
     l.sort((a, b) => a - b);
     return { p50_ms: pct(l, 50), p99_ms: pct(l, 99) };
   };
-  return { raw: stats(lat.raw), actor: stats(lat.actor) };
+  return Object.fromEntries(entries.map(([name]) => [name, stats(lat[name])])) as Record<
+    K,
+    { p50_ms: number; p99_ms: number }
+  >;
 }
 
 /** Publishes `n` messages with at most `window` unacknowledged; returns msgs/s. */
@@ -212,12 +212,46 @@ try {
       m.respond(m.data);
     },
   });
-  const { raw, actor } = await timeInterleaved(
-    RPC_N,
-    () => nc.request('bench.raw.echo', payload, { timeout: 5000 }),
-    () => client.request('echo', 'echo', 'EchoRequest', { text: TEXT }),
-  );
+  // Additional reference, not a target: raw @nats-io carrying what the actor's request and reply
+  // carry on the wire (envelopes with their headers, encoded and decoded on both sides), without
+  // validation, the machine or the runtime. The gap to it is the runtime's own cost.
+  const wire = nc.subscribe('bench.raw.envelope', {
+    callback: (_e, m) => {
+      const req = decode(m.data, contentTypeOf(m.headers)) as Envelope;
+      const reply = makeEnvelope({
+        type: 'EchoReply',
+        site_id: SITE,
+        payload: req.payload as { text: string },
+        trace_id: req.trace_id,
+        actor: 'echo',
+        causation_id: req.msg_id,
+      });
+      const { data, headers } = encodeReply(reply, 'msgpack');
+      m.respond(data, { headers });
+    },
+  });
+  const rawEnvelope = async () => {
+    const req = makeEnvelope({
+      type: 'EchoRequest',
+      site_id: SITE,
+      payload: { text: TEXT },
+      actor: 'client',
+    });
+    const { data, headers } = encodeReply(req, 'msgpack');
+    const r = await nc.request('bench.raw.envelope', data, { headers, timeout: 5000 });
+    return decode(r.data, contentTypeOf(r.headers));
+  };
+  const {
+    raw,
+    actor,
+    envelope: wireRef,
+  } = await timeInterleaved(RPC_N, {
+    raw: () => nc.request('bench.raw.echo', payload, { timeout: 5000 }),
+    actor: () => client.request('echo', 'echo', 'EchoRequest', { text: TEXT }),
+    envelope: rawEnvelope,
+  });
   echo.unsubscribe();
+  wire.unsubscribe();
   const rawPub = await rawJetStreamPublish(nc, payload);
   const rawPipe = await rawWorkPipeline(nc, payload);
   const actorRate = await actorWork(nc);
@@ -236,6 +270,8 @@ try {
       actor_p99_ms: actor.p99_ms,
       p50_ratio: actor.p50_ms / raw.p50_ms,
       p99_ratio: actor.p99_ms / raw.p99_ms,
+      raw_envelope_p50_ms: wireRef.p50_ms,
+      raw_envelope_p50_ratio: wireRef.p50_ms / raw.p50_ms,
     },
     throughput: {
       raw_js_publish_per_s: rawPub,
@@ -257,6 +293,7 @@ try {
         `${result.server}, payload ${result.payload_bytes} B, ${RPC_N} requests, ${MSG_N} messages, ${KEYS} instances`,
         `request/reply p50: raw ${f(rr.raw_p50_ms)} ms, actor ${f(rr.actor_p50_ms)} ms  → ${rr.p50_ratio.toFixed(2)}× raw`,
         `request/reply p99: raw ${f(rr.raw_p99_ms)} ms, actor ${f(rr.actor_p99_ms)} ms  → ${rr.p99_ratio.toFixed(2)}× raw`,
+        `  reference (not a target): raw with the actor's envelopes and headers p50 ${f(rr.raw_envelope_p50_ms)} ms → ${rr.raw_envelope_p50_ratio.toFixed(2)}× raw`,
         `throughput: raw JetStream publish ${r(tp.raw_js_publish_per_s)}/s, raw consume+publish+ack ${r(tp.raw_consume_publish_ack_per_s)}/s, actor ${r(tp.actor_per_s)}/s`,
         `            actor = ${(tp.ratio_to_raw_publish * 100).toFixed(0)} % of raw publish, ${(tp.ratio_to_raw_pipeline * 100).toFixed(0)} % of the raw pipeline`,
       ].join('\n')}\n`,

@@ -94,6 +94,54 @@ test('crash - a host killed between the side effect and the ack does not repeat 
   );
 });
 
+test('crash - a host killed mid-batch (snapshot written, events published, nothing acked) repeats nothing', async () => {
+  const dir = tempDir();
+  // Queued before the host starts: they arrive together and go through one snapshot write; the
+  // host dies at the batch's first ack.
+  const creator = crypto.randomUUID();
+  const tasks = Array.from({ length: 6 }, (_, i) => ({
+    task_id: crypto.randomUUID(),
+    creator_id: creator,
+    text: `batched ${i}`,
+    requested_at: '2026-11-22T10:00:00Z',
+  }));
+  for (const t of tasks) await sendCommand(nc, 'task-tracker', 'SampleTask', t);
+  const first = spawnHost(dir, { CRASH_BEFORE_ACK: '1' });
+  const exit = await first.exited;
+  assert.equal(exit.signal, 'SIGKILL', 'the first host died before acking');
+  const before = lines(dir).length;
+  assert.ok(before >= 1, 'side effects happened before the crash');
+
+  const second = spawnHost(dir);
+  await second.ready();
+  const ids: string[] = tasks.map((t) => t.task_id);
+  const events = await waitFor(async () => {
+    const e = await readStream(nc, STREAMS.evt, subjects.evt(SITE, 'task-tracker', 'task_done'));
+    const mine = e.filter((x) => ids.includes((x.envelope.payload as { task_id: string }).task_id));
+    return mine.length >= tasks.length ? mine : undefined;
+  }, 20_000);
+  await waitFor(async () => {
+    const { jetstreamManager } = await import('@nats-io/jetstream');
+    const info = await (await jetstreamManager(nc)).consumers.info(STREAMS.cmd, 'task-tracker');
+    return info.num_pending === 0 && info.num_ack_pending === 0;
+  }, 15_000);
+  const receipts = lines(dir);
+  assert.equal(receipts.length, tasks.length, 'one receipt per task, none repeated');
+  assert.equal(
+    events.map((e) => (e.envelope.payload as { task_id: string }).task_id).sort(),
+    [...ids].sort(),
+    'one event per task (a republished one is dropped by Nats-Msg-Id)',
+  );
+  second.child.kill('SIGTERM');
+  await second.exited;
+  const processed = Number(/drained processed=(\d+)/.exec(second.output())?.[1]);
+  assert.equal(
+    processed,
+    tasks.length - before,
+    'the second host processed only what the first had not (the rest were duplicates)',
+  );
+});
+
 test('crash - SIGTERM drains: the message in flight finishes and is acked before exit', async () => {
   const dir = tempDir();
   const host = spawnHost(dir, { SLOW_EFFECT_MS: '800' });

@@ -89,7 +89,9 @@ test('nats-server - embedded: loopback, a free port (never 4222), store under th
     const names = (await jsm.streams.names().next()).sort();
     assert.equal(names, [
       'KV_OMNIVA_EFFECTS',
+      'KV_OMNIVA_OPS_NONCES',
       'KV_OMNIVA_SNAPSHOTS',
+      'OBJ_OMNIVA_MEDIA_INBOX',
       STREAMS.cmd,
       STREAMS.dlq,
       STREAMS.evt,

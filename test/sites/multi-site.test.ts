@@ -1,7 +1,7 @@
 // A fleet on loopback, every server running the config `omniva fleet render` wrote: the hub,
-// site-a (one server, its leafnode through a link the test can cut) and site-b (a 3-server
-// cluster, R3 ledger). What is checked: a site cut off from the hub keeps processing; the
-// hub's STARDUST_ALL catches up when it reconnects, nothing lost or duplicated; a site's
+// site-a (one server) and site-b (a 3-server cluster, R3 ledger). What is checked: sites cut
+// off from the hub (it is stopped) keep processing; the hub's STARDUST_ALL catches up when it
+// is back, nothing lost or duplicated; a site's
 // Zenith cannot command another site; a site's users cannot read another site's subjects,
 // and neither can a server that joins the hub with a site's leafnode credentials and no
 // permissions of its own.
@@ -21,7 +21,6 @@ import {
   type ActorHost,
   defineActorKind,
   FLEET_LEDGER_STREAM,
-  type FleetLedgerStatus,
   type HubAccess,
   type MessageEvent,
   openSite,
@@ -40,13 +39,7 @@ import {
   type RenderedHost,
   renderFleet,
 } from '../../sites/index.ts';
-import {
-  type ConfServer,
-  freePort,
-  startConfServer,
-  startTcpLink,
-  type TcpLink,
-} from '../support/fleet-servers.ts';
+import { type ConfServer, freePort, startConfServer } from '../support/fleet-servers.ts';
 import { tempDir, waitFor } from '../support/nats.ts';
 import { sendCommand, silentLog, startHost } from '../support/site.ts';
 
@@ -57,7 +50,6 @@ const dirs: string[] = [];
 const servers: ConfServer[] = [];
 const conns: NatsConnection[] = [];
 const sites: Record<string, SiteConnection> = {};
-let link: TcpLink;
 let relayHost: ActorHost;
 let fleet: Fleet;
 let access: HubAccess;
@@ -231,7 +223,6 @@ test.before(async () => {
       dir: dir('hub'),
     }),
   );
-  link = await startTcpLink(hubLeafPort);
   const leaf = (site: string, port: number) =>
     `nats-leaf://${leafUser(site)}:${PASS}@127.0.0.1:${port}`;
   servers.push(
@@ -239,7 +230,7 @@ test.before(async () => {
       name: 'a1',
       conf: conf('a1'),
       port: ports.a1 as number,
-      env: envFor(conf('a1'), leaf('site-a', link.port)),
+      env: envFor(conf('a1'), leaf('site-a', hubLeafPort)),
       dir: dir('a1'),
     }),
   );
@@ -279,7 +270,6 @@ test.after(async () => {
   await relayHost?.drain().catch(() => undefined);
   for (const nc of conns) await nc.close().catch(() => undefined);
   for (const s of Object.values(sites)) await s.close().catch(() => undefined);
-  await link?.close();
   for (const s of servers.reverse()) await s.stop();
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
@@ -291,7 +281,7 @@ async function caughtUp(): Promise<{ all: string[]; a: string[]; b: string[] }> 
   const b = await msgIds(sites['site-b']?.nc as NatsConnection, STARDUST_STREAM);
   await waitFor(
     async () => (await streamCount(hub, FLEET_LEDGER_STREAM)) >= a.length + b.length,
-    30_000,
+    120_000,
     100,
   );
   return { all: await msgIds(hub, FLEET_LEDGER_STREAM), a, b };
@@ -318,54 +308,38 @@ test('multi-site - the hub sources every site ledger into STARDUST_ALL, the R3 s
   assert.is(info.cluster?.replicas?.length, 2, 'two followers besides the leader');
 });
 
-test('multi-site - a site cut off from the hub keeps processing; the hub catches up, nothing lost or twice', async () => {
-  const hub = await user(access.url, HUB_ADMIN_USER);
+test('multi-site - sites cut off from the hub keep processing; the hub catches up, nothing lost or twice', async () => {
   const before = await caughtUp();
-  link.cut();
-  // The hub's copy of site-a stops moving while the link is down…
-  const copyBefore = await streamCount(
-    await user(access.url, hubSiteAdminUser('site-a')),
-    siteLedgerCopy('site-a'),
-  );
+  const hub = servers.find((s) => s.name === 'hub') as ConfServer;
+  await hub.stop();
   const texts = Array.from({ length: 20 }, (_, i) => `cut-${i}`);
   await relay(texts);
-  // …while site-a does its work: commands consumed, events out, packets in its own ledger.
+  // site-a does its work alone: commands consumed, events out, packets in its own ledger…
   await waitFor(async () => (await echoed()) === 3 + texts.length, 30_000);
   const aDuring = await streamCount(sites['site-a']?.nc as NatsConnection, STARDUST_STREAM);
   assert.ok(aDuring >= before.a.length + texts.length, 'site-a kept recording while cut off');
-  // site-b is not affected by site-a's partition.
+  // …and so does the R3 site.
   await sites['site-b']?.ledger.append({
     kind: 'note',
     ref: 'b-during',
     actor: 'test',
     trace_id: randomUUID(),
-    payload: { note: 'while site-a is away' },
+    payload: { note: 'while the hub is away' },
   });
-  await waitFor(
-    async () => (await streamCount(hub, FLEET_LEDGER_STREAM)) === before.all.length + 1,
-    20_000,
-  );
-  const copyDuring = await streamCount(
-    await user(access.url, hubSiteAdminUser('site-a')),
-    siteLedgerCopy('site-a'),
-  );
-  assert.is(copyDuring, copyBefore, "the hub saw none of site-a's new packets while cut off");
-  const during = await omniva('status', '--json');
-  assert.is(during.code, 0, during.stderr);
-  const siteA = (JSON.parse(during.stdout) as FleetLedgerStatus).sites.find(
-    (s) => s.site === 'site-a',
-  );
-  assert.is(siteA?.copy_messages, copyBefore, 'the fleet view shows the copy standing still');
+  const down = await omniva('status');
+  assert.is(down.code, 1, 'the fleet view says the hub cannot be reached');
 
-  link.restore();
+  servers[servers.indexOf(hub)] = await hub.restart();
   const { all, a, b } = await caughtUp();
   assert.is(new Set(all).size, all.length, 'no packet twice in STARDUST_ALL');
   assert.equal([...all].sort(), [...a, ...b].sort(), 'every packet of both sites, nothing else');
   assert.ok(a.length >= aDuring, 'site-a lost nothing');
+  assert.ok(b.length >= before.b.length + 1, 'site-b lost nothing');
   const after = await omniva('status');
   assert.is(after.code, 0, after.stderr);
   assert.match(after.stdout, `STARDUST_ALL: ${all.length} packets`);
   assert.match(after.stdout, `site-a: ${a.length} packets on the hub, last heard`);
+  assert.match(after.stdout, `site-b: ${b.length} packets on the hub, last heard`);
 });
 
 test("multi-site - site-a's Zenith cannot command site-b", async () => {

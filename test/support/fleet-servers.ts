@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { createServer, type Server, type Socket, connect as tcpConnect } from 'node:net';
+import { createServer, connect as tcpConnect } from 'node:net';
 import { join } from 'node:path';
 import { findNatsServer } from '../../runtime/index.ts';
 
@@ -19,61 +19,13 @@ export async function freePort(): Promise<number> {
   }
 }
 
-/**
- * A TCP relay in front of a port, to cut a link the way a network partition does: `cut()`
- * drops every open connection and refuses new ones until `restore()`.
- */
-export interface TcpLink {
-  readonly port: number;
-  cut(): void;
-  restore(): void;
-  close(): Promise<void>;
-}
-
-export async function startTcpLink(target: number): Promise<TcpLink> {
-  const sockets = new Set<Socket>();
-  let open = true;
-  const server: Server = createServer((client) => {
-    if (!open) {
-      client.destroy();
-      return;
-    }
-    const upstream = tcpConnect(target, '127.0.0.1');
-    for (const s of [client, upstream]) {
-      sockets.add(s);
-      s.on('close', () => sockets.delete(s));
-      s.on('error', () => undefined);
-    }
-    client.pipe(upstream);
-    upstream.pipe(client);
-    client.on('close', () => upstream.destroy());
-    upstream.on('close', () => client.destroy());
-  });
-  const port = await freePort();
-  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
-  return {
-    port,
-    cut() {
-      open = false;
-      for (const s of sockets) s.destroy();
-    },
-    restore() {
-      open = true;
-    },
-    close: () =>
-      new Promise<void>((resolve) => {
-        open = false;
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      }),
-  };
-}
-
 export interface ConfServer {
   readonly name: string;
   readonly port: number;
   log(): string;
   stop(): Promise<void>;
+  /** Starts it again on the same config, port and store (after stop). */
+  restart(): Promise<ConfServer>;
 }
 
 async function accepting(port: number, deadline: number, child: ChildProcess, log: () => string) {
@@ -123,6 +75,7 @@ export async function startConfServer(o: {
     name: o.name,
     port: o.port,
     log: () => stderr,
+    restart: () => startConfServer(o),
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill('SIGTERM');
