@@ -124,6 +124,11 @@ export const ERRORS = {
     retryable: false,
     description: 'a media URI is malformed or names another site',
   },
+  OMNIVA_ERR_SITE_NOT_PROVISIONED: {
+    retryable: true,
+    description:
+      "the site's streams do not exist and this process may not create them (its zenith does)",
+  },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;

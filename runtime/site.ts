@@ -1,10 +1,11 @@
 import { join } from 'node:path';
-import { jetstreamManager } from '@nats-io/jetstream';
+import { type JetStreamManager, jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { OmnivaError } from '../protocols/index.ts';
 import type { Logger } from './logger.ts';
 import { type EmbeddedServer, startNatsServer } from './nats-server.ts';
-import { provisionSite } from './provision.ts';
-import { type Ledger, openLedger } from './stardust/index.ts';
+import { provisionSite, STREAMS } from './provision.ts';
+import { type Ledger, openLedger, STARDUST_STREAM } from './stardust/index.ts';
 
 /** The nats section of the configuration, as the runtime needs it. */
 export interface SiteNatsOptions {
@@ -69,13 +70,33 @@ export async function openSite(o: SiteOptions): Promise<SiteConnection> {
     await server?.stop();
     throw e;
   });
-  await provisionSite(nc, await jetstreamManager(nc), {
+  const jsm = await jetstreamManager(nc);
+  const provisioned = await provisionSite(nc, jsm, {
     site: o.site,
     replicas: o.replicas ?? 1,
     duplicateWindowMs: o.duplicateWindowMs,
     effectsTtlMs: o.effectsTtlMs,
+  }).then(
+    () => true,
+    async (e: unknown) => {
+      // Only the zenith user may create streams (sites/permissions.ts): every other process
+      // of a deployed site uses what its zenith provisioned, once that exists.
+      if (!isPermissionViolation(e)) throw e;
+      await requireProvisioned(jsm, o.site).catch(async (missing: unknown) => {
+        await nc.close();
+        await server?.stop();
+        throw missing;
+      });
+      o.log.info({ site: o.site }, "no rights to provision; using the site's streams as they are");
+      return false;
+    },
+  );
+  const ledger = await openLedger(nc, {
+    site: o.site,
+    replicas: o.replicas ?? 1,
+    log: o.log,
+    provision: provisioned,
   });
-  const ledger = await openLedger(nc, { site: o.site, replicas: o.replicas ?? 1, log: o.log });
   return {
     nc,
     server,
@@ -86,4 +107,21 @@ export async function openSite(o: SiteOptions): Promise<SiteConnection> {
       await server?.stop();
     },
   };
+}
+
+const isPermissionViolation = (e: unknown) =>
+  /permissions violation/i.test(String((e as Error)?.message ?? e));
+
+/** The streams every process of a site uses; their absence is a clear, retryable error. */
+async function requireProvisioned(jsm: JetStreamManager, site: string): Promise<void> {
+  for (const name of [STREAMS.cmd, STREAMS.evt, STREAMS.dlq, STARDUST_STREAM]) {
+    const info = await jsm.streams.info(name).catch(() => undefined);
+    if (!info) {
+      throw new OmnivaError(
+        'OMNIVA_ERR_SITE_NOT_PROVISIONED',
+        `site ${site} has no ${name} stream, and this user may not create it: start the site's zenith process first (it provisions the site)`,
+        { site, stream: name },
+      );
+    }
+  }
 }
