@@ -1,6 +1,11 @@
 // The cognitive modules' settings (`cognitive.*`): how Zenith runs the pipeline and what the
 // advisory modules aim for. Secrets are references (`env:NAME` or `file:/path`).
+import { TOKEN_PATTERN } from '../protocols/index.ts';
 import { HHMM, SECRET_REF } from './internal/patterns.ts';
+
+/** The worker kinds Zenith addresses per instance (the scheduler shares one queue per site). */
+export const PLACED_WORKERS = ['scraper', 'analyzer', 'editor', 'uploader'] as const;
+const INSTANCE = { type: 'string', pattern: TOKEN_PATTERN, maxLength: 128 } as const;
 
 export const cognitiveSchema = {
   type: 'object',
@@ -60,6 +65,13 @@ export const cognitiveSchema = {
           type: 'string',
           pattern: SECRET_REF,
           description: "Zenith's nkey seed for upload grants (reference); unset: a key per process",
+        },
+        placement: {
+          type: 'object',
+          propertyNames: { enum: [...PLACED_WORKERS] },
+          additionalProperties: { type: 'array', items: INSTANCE, uniqueItems: true },
+          description:
+            "Worker kind → the instances (host ids) Zenith places its work on, in order; unset: this process's own workers (config file only)",
         },
         cycle_ms: {
           type: 'integer',

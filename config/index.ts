@@ -1,3 +1,4 @@
+export { PLACED_WORKERS } from './cognitive-schema.ts';
 export { defaultConfig } from './defaults.ts';
 export { describeConfig } from './describe.ts';
 export { ConfigError, type ConfigViolation } from './errors.ts';

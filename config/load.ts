@@ -251,11 +251,14 @@ export function loadConfig(opts: LoadConfigOptions = {}): Readonly<OmnivaConfig>
   }
 
   const fromEnv = readEnv(env);
-  problems.push(...fromEnv.violations.map(plainProblem));
   for (const { key, variable, raw, value } of fromEnv.values) {
     setPath(merged, key.path, value);
     origins.set(pointerOf(key.path), { source: variable, raw });
   }
+  // A secret reference (`env:OMNIVA_GRANT_SEED`) may name a variable with the prefix: that
+  // one is a secret for a setting, not an unknown setting.
+  const referenced = secretVariables(merged);
+  problems.push(...fromEnv.violations.filter((v) => !referenced.has(v.source)).map(plainProblem));
 
   if (opts.overrides) applyLayer(merged, opts.overrides, { source: 'override' }, origins);
 
@@ -270,4 +273,15 @@ export function loadConfig(opts: LoadConfigOptions = {}): Readonly<OmnivaConfig>
 
   merged.data_dir = resolve(cwd, merged.data_dir);
   return deepFreeze(merged);
+}
+
+/** Every variable an `env:NAME` secret reference in the tree names. */
+function secretVariables(tree: unknown, out = new Set<string>()): Set<string> {
+  if (typeof tree === 'string') {
+    const m = /^env:([A-Za-z_][A-Za-z0-9_]*)$/.exec(tree);
+    if (m) out.add(m[1] as string);
+  } else if (tree && typeof tree === 'object') {
+    for (const v of Object.values(tree)) secretVariables(v, out);
+  }
+  return out;
 }

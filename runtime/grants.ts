@@ -205,6 +205,12 @@ export interface GrantSigner {
   sign(clip_id: string, site: string, ttl_s?: number): string;
 }
 
+/** A new grant-signing key pair (an account nkey: public `A…`, seed `SA…`). */
+export function createGrantKey(): { publicKey: string; seed: string } {
+  const kp = createAccount();
+  return { publicKey: kp.getPublicKey(), seed: new TextDecoder().decode(kp.getSeed()) };
+}
+
 export function grantSigner(seed?: string): GrantSigner {
   const kp = seed ? fromSeed(new TextEncoder().encode(seed)) : createAccount();
   return {

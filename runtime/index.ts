@@ -27,6 +27,7 @@ export {
   provisionEpochs,
 } from './fencing.ts';
 export {
+  createGrantKey,
   DEFAULT_GRANT_SKEW_S,
   GRANT_TYPE,
   type GrantClaims,

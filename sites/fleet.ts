@@ -107,6 +107,19 @@ export const fleetSchema = {
         },
       },
     },
+    zenith: {
+      type: 'object',
+      additionalProperties: false,
+      description: 'Settings every site Zenith shares',
+      properties: {
+        grant_public_key: {
+          type: 'string',
+          pattern: '^A[A-Z2-7]{55}$',
+          description:
+            'Public key of the upload-grant key (`omniva ops keygen --grant`): zenith signs with its seed (OMNIVA_GRANT_SEED), uploaders trust it',
+        },
+      },
+    },
     ops: {
       type: 'object',
       additionalProperties: false,
@@ -283,6 +296,13 @@ export function validateFleet(input: unknown): FleetResult {
       pointer: `/sites/${data.sites.indexOf(s)}/hosts`,
       reason: `site "${s.site_id}" has no ops-agent host: operators cannot act on it`,
     }));
+  if (!data.zenith?.grant_public_key) {
+    warnings.push({
+      pointer: '/zenith/grant_public_key',
+      reason:
+        'no grant key: each zenith process signs with a key of its own that no uploader trusts, so nothing is published (omniva ops keygen --grant)',
+    });
+  }
   if ((data.ops?.trusted ?? []).length === 0) {
     warnings.push({
       pointer: '/ops/trusted',

@@ -138,7 +138,8 @@ export function rolePermissions(site: string, role: SiteRole): RolePermissions {
     ...jsConsume(STREAMS.cmd),
     ...jsConsume(STREAMS.evt),
     ...jsRead(STREAMS.dlq),
-    ...jsRead(STARDUST_STREAM),
+    // The ledger's lineage index follows the stream with ordered consumers.
+    ...jsConsume(STARDUST_STREAM, { deleteConsumers: true }),
     ...runtimeKv.flatMap(kvWrite),
     ...kvRead(LEASE_BUCKET),
   ];
@@ -196,7 +197,7 @@ export function rolePermissions(site: string, role: SiteRole): RolePermissions {
             s.stardust,
             '_INBOX.>',
             ...jsBase(),
-            ...jsRead(STARDUST_STREAM),
+            ...jsConsume(STARDUST_STREAM, { deleteConsumers: true }),
             ...kvWrite(EPOCH_BUCKET),
             ...kvRead(LEASE_BUCKET),
             // Single-use nonces of accepted commands; operator input relayed to Zenith

@@ -1,3 +1,4 @@
+import { PLACED_WORKERS } from '../config/index.ts';
 import {
   type Fleet,
   type FleetHost,
@@ -272,18 +273,45 @@ function instanceConfig(fleet: Fleet, s: FleetSite, h: FleetHost, i: Instance): 
   const config = {
     site_id: s.site_id,
     host_id: h.host_id,
-    data_dir: `${LAYOUT.state}/${i.name}`,
+    // One data directory per host: the media store is shared by the host's workers (the
+    // scraper stores what the analyzer and editor read); each worker keeps its own records
+    // in a subdirectory of its name.
+    data_dir: LAYOUT.state,
     nats: {
       url: `nats://${hostPort(server.address, serverPorts(s, server).client)}`,
       user: fleet.users?.[i.role]?.user ?? i.role,
     },
     ...(i.name === 'ops-agent'
       ? { ops: agentConfig(fleet, s, h) }
-      : { workers: { enabled: i.workers } }),
+      : { workers: { enabled: i.workers, ...uploaderTrust(fleet, i) } }),
     // Only the zenith process contends for the lease and runs the advisory modules.
-    cognitive: { enabled: i.role === 'zenith' },
+    cognitive:
+      i.role === 'zenith' ? { enabled: true, zenith: zenithConfig(fleet, s) } : { enabled: false },
   };
   return `${JSON.stringify(config, null, 2)}\n`;
+}
+
+/** The environment variable the zenith process reads the grant seed from. */
+export const GRANT_SEED_ENV = 'OMNIVA_GRANT_SEED';
+
+/** Zenith places each kind's work on the site's hosts that run it, in fleet-file order. */
+function zenithConfig(fleet: Fleet, s: FleetSite) {
+  const placement = Object.fromEntries(
+    PLACED_WORKERS.map((w) => [
+      w,
+      s.hosts.filter((h) => h.roles.includes(w)).map((h) => h.host_id),
+    ]),
+  );
+  return {
+    placement,
+    ...(fleet.zenith?.grant_public_key ? { grant_seed: `env:${GRANT_SEED_ENV}` } : {}),
+  };
+}
+
+/** The uploader trusts the grants of the fleet's grant key. */
+function uploaderTrust(fleet: Fleet, i: Instance) {
+  const key = fleet.zenith?.grant_public_key;
+  return i.workers.includes('uploader') && key ? { uploader: { trusted_keys: [key] } } : {};
 }
 
 /** The site's alerts are delivered by one agent: the first host of the site that has one. */
@@ -367,8 +395,13 @@ function renderSiteHost(fleet: Fleet, s: FleetSite, h: FleetHost): RenderedHost 
     file(`etc/omniva/${i.name}.json`, instanceConfig(fleet, s, h, i));
     const webhook =
       i.name === 'ops-agent' && fleet.ops?.alert_webhook && alertingHost(s)?.host_id === h.host_id;
+    const grant = i.role === 'zenith' && fleet.zenith?.grant_public_key;
     files.push(
-      secretsExample(i.name, ['OMNIVA_NATS__PASS', ...(webhook ? [ALERT_WEBHOOK_ENV] : [])]),
+      secretsExample(i.name, [
+        'OMNIVA_NATS__PASS',
+        ...(webhook ? [ALERT_WEBHOOK_ENV] : []),
+        ...(grant ? [GRANT_SEED_ENV] : []),
+      ]),
     );
     if (i.name === 'ops-agent') {
       file(`${LAYOUT.units}/omniva-ops-agent.service`, opsAgentUnit);

@@ -7,10 +7,16 @@ import {
   type SignedOpsCommand,
 } from '../../ops-agent/index.ts';
 import { OmnivaError } from '../../protocols/index.ts';
-import { createOpsKey, opsSignerFromSeed, sendOpsCommand } from '../../runtime/index.ts';
+import {
+  createGrantKey,
+  createOpsKey,
+  opsSignerFromSeed,
+  sendOpsCommand,
+} from '../../runtime/index.ts';
 
 export interface KeygenOptions {
   out?: string;
+  grant?: boolean;
 }
 
 export interface SignOptions {
@@ -36,12 +42,15 @@ const usage = (message: string) => new OmnivaError('OMNIVA_ERR_CONFIG_INVALID', 
 
 /** Prints the public key; the seed goes to --out (0600) or, without it, to stdout. */
 export function keygenCommand(opts: KeygenOptions): void {
-  const key = createOpsKey();
+  const key = opts.grant ? createGrantKey() : createOpsKey();
+  const use = opts.grant
+    ? "the fleet file's zenith.grant_public_key (the seed goes to OMNIVA_GRANT_SEED of the zenith hosts)"
+    : "the agents' trusted keys";
   if (opts.out) {
     // `wx`: never overwrite an existing seed, which may be the only copy of a trusted key.
     writeFileSync(opts.out, `${key.seed}\n`, { mode: 0o600, flag: 'wx' });
     out(`public key: ${key.publicKey}`);
-    out(`seed written to ${opts.out} (mode 0600); add the public key to the agents' trusted keys`);
+    out(`seed written to ${opts.out} (mode 0600); add the public key to ${use}`);
     return;
   }
   out(`public key: ${key.publicKey}`);

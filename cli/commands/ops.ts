@@ -52,8 +52,9 @@ export function registerOps(program: Command): void {
 
   ops
     .command('keygen')
-    .description('create an Ed25519 (nkey) operator key pair')
+    .description('create an Ed25519 (nkey) operator key pair, or with --grant a grant-signing key')
     .option('--out <file>', 'write the seed to this file (mode 0600) instead of stdout')
+    .option('--grant', "Zenith's upload-grant key (account nkey, A…) instead of an operator key")
     .action(async (opts: KeygenOptions) => {
       const { keygenCommand } = await import('../actions/ops.ts');
       keygenCommand(opts);

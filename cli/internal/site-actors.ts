@@ -5,7 +5,7 @@ import { latticeKind } from '../../actors/cognitive/lattice/index.ts';
 import { pantheonKind } from '../../actors/cognitive/pantheon/index.ts';
 import { paradoxKind } from '../../actors/cognitive/paradox/index.ts';
 import { findYtDlp } from '../../actors/workers/index.ts';
-import { processEnv, runtimeSlice } from '../../config/index.ts';
+import { PLACED_WORKERS, processEnv, runtimeSlice } from '../../config/index.ts';
 import {
   ActorHost,
   type ActorKind,
@@ -119,8 +119,11 @@ export async function startSiteActors(b: Omit<Booted, 'hosts' | 'shutdown'>): Pr
   }
   await provisionLeases(b.site.nc);
   await provisionEpochs(b.site.nc);
-  const placed = (name: string) =>
-    config.workers.enabled.includes(name as never) ? [config.host_id] : [];
+  // Where Zenith sends each kind's work: the site's placement (a fleet renders it from the
+  // hosts' roles), else the workers of this very process.
+  const placed = (name: (typeof PLACED_WORKERS)[number]) =>
+    c.zenith.placement?.[name] ??
+    (config.workers.enabled.includes(name as never) ? [config.host_id] : []);
   const zenith = !c.enabled
     ? undefined
     : await startLeaderHost({
@@ -132,12 +135,7 @@ export async function startSiteActors(b: Omit<Booted, 'hosts' | 'shutdown'>): Pr
           new ActorHost(
             { ...deps, authority },
             zenithKind({
-              workers: {
-                scraper: placed('scraper'),
-                analyzer: placed('analyzer'),
-                editor: placed('editor'),
-                uploader: placed('uploader'),
-              },
+              workers: Object.fromEntries(PLACED_WORKERS.map((w) => [w, [...placed(w)]])),
               cycleMs: c.zenith.cycle_ms,
               pipeline: {
                 clips_per_video: c.zenith.clips_per_video,

@@ -88,6 +88,18 @@ test('config errors - unrelated OMNIVA_ variable gets no misleading suggestion',
   );
 });
 
+test('config errors - a variable named by a secret reference is a secret, not an unknown setting', () => {
+  const env = {
+    OMNIVA_GRANT_SEED: 'SA…',
+    OMNIVA_COGNITIVE__ZENITH__GRANT_SEED: 'env:OMNIVA_GRANT_SEED',
+  };
+  const config = loadConfig({ ...base, env });
+  assert.is(config.cognitive.zenith.grant_seed, 'env:OMNIVA_GRANT_SEED');
+  // The same variable without a reference to it is still refused.
+  const err = configError(() => loadConfig({ ...base, env: { OMNIVA_GRANT_SEED: 'SA…' } }));
+  assert.match(err.message, 'OMNIVA_GRANT_SEED: unknown configuration variable');
+});
+
 test('config errors - a section variable points to its keys', () => {
   const err = configError(() => loadConfig({ ...base, env: { OMNIVA_RUNTIME: '{}' } }));
   assert.match(

@@ -42,6 +42,7 @@ interface RawHost {
 interface RawFleet {
   hub: Record<string, unknown>;
   ops?: { trusted: { public_key: string; roles: string[] }[] };
+  zenith?: { grant_public_key: string };
   sites: { site_id: string; hosts: RawHost[] }[];
   [key: string]: unknown;
 }
@@ -114,9 +115,13 @@ test('fleet validation - the example fleet is valid and gets defaults', () => {
   assert.ok(Object.isFrozen(r.fleet.sites[0]));
   const keyless = example();
   delete keyless.ops;
+  delete keyless.zenith;
   const k = validateFleet(keyless);
   assert.ok(k.ok);
-  assert.equal(k.ok ? k.warnings.map((w) => w.pointer) : [], ['/ops/trusted']);
+  assert.equal(k.ok ? k.warnings.map((w) => w.pointer) : [], [
+    '/zenith/grant_public_key',
+    '/ops/trusted',
+  ]);
 });
 
 test('fleet render - each Ops Agent gets the trusted keys, its own units to manage, and one alerting agent per site', () => {
@@ -130,6 +135,23 @@ test('fleet render - each Ops Agent gets the trusted keys, its own units to mana
   });
   assert.equal(b1.alerts, { console: true, webhook: { url: 'env:OMNIVA_ALERT_WEBHOOK_URL' } });
   assert.equal(agent('b2').process.workers, ['analyzer', 'editor']);
+  // Zenith places work on the hosts that run each kind, and signs grants the uploader trusts.
+  const zenith = JSON.parse(fileOf(hosts, 'b1', 'etc/omniva/zenith.json')).cognitive.zenith;
+  assert.equal(zenith.placement, {
+    scraper: ['b1'],
+    analyzer: ['b2'],
+    editor: ['b2'],
+    uploader: ['b1'],
+  });
+  assert.is(zenith.grant_seed, 'env:OMNIVA_GRANT_SEED');
+  const uploader = JSON.parse(fileOf(hosts, 'b1', 'etc/omniva/uploader.json'));
+  assert.equal(uploader.workers.uploader.trusted_keys, [example().zenith?.grant_public_key]);
+  assert.is(
+    uploader.data_dir,
+    '/var/lib/omniva',
+    'one data directory per host: the workers share its media',
+  );
+  assert.match(fileOf(hosts, 'b1', 'etc/omniva/secrets/zenith.env.example'), 'OMNIVA_GRANT_SEED=');
   assert.is(agent('b2').alerts, undefined, "site-b's alerts are delivered by b1 alone");
   assert.match(
     fileOf(hosts, 'b1', 'etc/omniva/secrets/ops-agent.env.example'),
