@@ -5,6 +5,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { keygenCommand, signCommandCli } from '../../cli/actions/ops.ts';
 import { MemoryNonceStore, verifyCommand } from '../../ops-agent/index.ts';
+import { grantSigner, verifyGrant } from '../../runtime/index.ts';
 import { tempDir } from '../support/nats.ts';
 
 function capture(f: () => void): string {
@@ -53,6 +54,24 @@ test('ops cli - keygen writes a 0600 seed file, sign prints a command the agent 
   assert.ok(verdict.ok, JSON.stringify(verdict));
   if (verdict.ok)
     assert.equal(verdict.command.args, { worker: 'editor', run_id: 'job-1', confirm: true });
+});
+
+test('ops cli - keygen --grant makes the key Zenith signs upload grants with', () => {
+  const seedFile = join(tempDir(), 'grant.seed');
+  const printed = capture(() => keygenCommand({ out: seedFile, grant: true }));
+  const publicKey = /public key: (A[A-Z2-7]{55})\n/.exec(printed)?.[1];
+  assert.ok(publicKey, printed);
+  assert.match(printed, 'zenith.grant_public_key');
+  const signer = grantSigner(readFileSync(seedFile, 'utf8').trim());
+  assert.is(signer.publicKey, publicKey, 'the seed file signs as the printed key');
+  const grant = signer.sign('5b7c2a44-1f0e-4c53-9a8e-0d3f2b6a9c11', 'site-a');
+  const claims = verifyGrant(grant, {
+    trusted: [publicKey as string],
+    aud: 'uploader',
+    sub: '5b7c2a44-1f0e-4c53-9a8e-0d3f2b6a9c11',
+    site: 'site-a',
+  });
+  assert.is(claims.iss, publicKey);
 });
 
 test('ops cli - sign refuses unknown actions and --arg confirm', () => {
