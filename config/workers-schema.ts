@@ -22,6 +22,12 @@ export const workersSchema = {
       default: ['scraper', 'analyzer', 'editor', 'uploader', 'scheduler'],
       description: 'Worker kinds this host runs',
     },
+    media_inbox: {
+      type: 'boolean',
+      default: true,
+      description:
+        'Import media promoted to this host (with workers enabled); one process per host is enough',
+    },
     scraper: {
       type: 'object',
       additionalProperties: false,

@@ -25,6 +25,9 @@ export const HOST_ROLES = [
 ] as const;
 export type HostRole = (typeof HOST_ROLES)[number];
 
+/** Workers that read or write media: the scraper stores, the others read. */
+const MEDIA_ROLES: readonly HostRole[] = ['scraper', 'analyzer', 'editor', 'uploader'];
+
 /** Worker kinds: each runs as one `omniva-worker@<kind>` instance. */
 export const WORKER_ROLES = ['scraper', 'analyzer', 'editor', 'uploader', 'scheduler'] as const;
 
@@ -296,6 +299,17 @@ export function validateFleet(input: unknown): FleetResult {
       pointer: `/sites/${data.sites.indexOf(s)}/hosts`,
       reason: `site "${s.site_id}" has no ops-agent host: operators cannot act on it`,
     }));
+  // The media store is a directory of the host (design §8): workers that pass media to each
+  // other must see one store.
+  for (const [si, s] of data.sites.entries()) {
+    const media = s.hosts.filter((h) => h.roles.some((r) => MEDIA_ROLES.includes(r)));
+    if (media.length > 1) {
+      warnings.push({
+        pointer: `/sites/${si}/hosts`,
+        reason: `site "${s.site_id}" runs media workers on ${media.map((h) => h.host_id).join(', ')}: they must share ${'/var/lib/omniva/media'} (one file system, e.g. NFS), or run on one host`,
+      });
+    }
+  }
   if (!data.zenith?.grant_public_key) {
     warnings.push({
       pointer: '/zenith/grant_public_key',

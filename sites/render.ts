@@ -283,7 +283,14 @@ function instanceConfig(fleet: Fleet, s: FleetSite, h: FleetHost, i: Instance): 
     },
     ...(i.name === 'ops-agent'
       ? { ops: agentConfig(fleet, s, h) }
-      : { workers: { enabled: i.workers, ...uploaderTrust(fleet, i) } }),
+      : {
+          workers: {
+            enabled: i.workers,
+            // Promoted media is imported by one process per host: its first worker.
+            media_inbox: i.name === instances(h).find((x) => x.role === 'worker')?.name,
+            ...uploaderTrust(fleet, i),
+          },
+        }),
     // Only the zenith process contends for the lease and runs the advisory modules.
     cognitive:
       i.role === 'zenith' ? { enabled: true, zenith: zenithConfig(fleet, s) } : { enabled: false },

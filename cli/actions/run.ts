@@ -38,7 +38,7 @@ export async function runSite(opts: { dataDir?: string; config?: string }): Prom
   );
   // A host with workers keeps media: it takes what operators promote to it from other sites.
   const inbox =
-    config.workers.enabled.length > 0
+    config.workers.enabled.length > 0 && config.workers.media_inbox
       ? await startMediaInbox({
           nc: site.nc,
           host: config.host_id,

@@ -131,20 +131,20 @@ test('fleet render - each Ops Agent gets the trusted keys, its own units to mana
   assert.equal(b1.trusted, example().ops?.trusted);
   assert.equal(b1.process, {
     manager: 'systemd',
-    workers: ['zenith', 'scraper', 'uploader', 'scheduler'],
+    workers: ['zenith', 'scheduler'],
   });
   assert.equal(b1.alerts, { console: true, webhook: { url: 'env:OMNIVA_ALERT_WEBHOOK_URL' } });
-  assert.equal(agent('b2').process.workers, ['analyzer', 'editor']);
+  assert.equal(agent('b2').process.workers, ['scraper', 'analyzer', 'editor', 'uploader']);
   // Zenith places work on the hosts that run each kind, and signs grants the uploader trusts.
   const zenith = JSON.parse(fileOf(hosts, 'b1', 'etc/omniva/zenith.json')).cognitive.zenith;
   assert.equal(zenith.placement, {
-    scraper: ['b1'],
+    scraper: ['b2'],
     analyzer: ['b2'],
     editor: ['b2'],
-    uploader: ['b1'],
+    uploader: ['b2'],
   });
   assert.is(zenith.grant_seed, 'env:OMNIVA_GRANT_SEED');
-  const uploader = JSON.parse(fileOf(hosts, 'b1', 'etc/omniva/uploader.json'));
+  const uploader = JSON.parse(fileOf(hosts, 'b2', 'etc/omniva/uploader.json'));
   assert.equal(uploader.workers.uploader.trusted_keys, [example().zenith?.grant_public_key]);
   assert.is(
     uploader.data_dir,
@@ -152,6 +152,15 @@ test('fleet render - each Ops Agent gets the trusted keys, its own units to mana
     'one data directory per host: the workers share its media',
   );
   assert.match(fileOf(hosts, 'b1', 'etc/omniva/secrets/zenith.env.example'), 'OMNIVA_GRANT_SEED=');
+  // Promoted media is imported by one process per host.
+  const inbox = (w: string) =>
+    JSON.parse(fileOf(hosts, 'b2', `etc/omniva/${w}.json`)).workers.media_inbox;
+  assert.equal(['scraper', 'analyzer', 'editor', 'uploader'].map(inbox), [
+    true,
+    false,
+    false,
+    false,
+  ]);
   assert.is(agent('b2').alerts, undefined, "site-b's alerts are delivered by b1 alone");
   assert.match(
     fileOf(hosts, 'b1', 'etc/omniva/secrets/ops-agent.env.example'),
@@ -171,7 +180,7 @@ test('fleet validation - schema errors name the JSON pointer, one line each', ()
   const text = errorsOf(f);
   const lines = text.split('\n');
   assert.ok(lines.includes('/hub/leafnode_port: is required'), text);
-  assert.ok(lines.some((l) => l.startsWith('/sites/1/hosts/0/roles/6: must be one of nats,')));
+  assert.ok(lines.some((l) => l.startsWith('/sites/1/hosts/0/roles/4: must be one of nats,')));
   assert.ok(lines.some((l) => l.startsWith('/sites/0/site_id: must match ')));
   assert.ok(lines.includes('/colour: is not a known key here'), text);
   assert.is(lines.length, 4, text);
@@ -208,6 +217,20 @@ test('fleet validation - fleet rules: unique ids, nats and zenith per site, clus
   );
   assert.throws(() => parseFleet('{"fleet":'), /\/: not JSON/);
   assert.throws(() => parseFleet('{}'), /\/hub: is required/);
+});
+
+test('fleet validation - media workers split over hosts are warned about their store', () => {
+  const f = example();
+  host(f, 1, 0).roles.push('editor'); // b1 now edits what b2 scrapes
+  const r = validateFleet(f);
+  assert.ok(r.ok);
+  assert.equal(r.ok ? r.warnings : [], [
+    {
+      pointer: '/sites/1/hosts',
+      reason:
+        'site "site-b" runs media workers on b1, b2: they must share /var/lib/omniva/media (one file system, e.g. NFS), or run on one host',
+    },
+  ]);
 });
 
 test('fleet validation - two servers cannot listen on one address and port', () => {
@@ -273,8 +296,10 @@ test('fleet render - output is deterministic and sorted', () => {
     assert.equal(enabled, h.units);
   }
   assert.equal(a.find((h) => h.host_id === 'b2')?.units, [
+    'omniva-worker@scraper.service',
     'omniva-worker@analyzer.service',
     'omniva-worker@editor.service',
+    'omniva-worker@uploader.service',
     'omniva-ops-agent.service',
   ]);
   // no secret value is rendered: only variable names and a placeholder
@@ -435,7 +460,7 @@ test('fleet cli - render writes DIR/<host_id>/ and prints a summary', async () =
   const r = await cli(['fleet', 'render', 'config/fleet.example.json', '--out', out]);
   assert.is(r.code, 0, r.stderr);
   assert.match(r.stdout, 'fleet example: 4 hosts');
-  assert.match(r.stdout, 'b2 (site site-b): omniva-worker@analyzer.service');
+  assert.match(r.stdout, 'b2 (site site-b): omniva-worker@scraper.service');
   const conf = readFileSync(join(out, 'hub/etc/omniva/nats-server.conf'), 'utf8');
   assert.match(conf, 'leafnodes {');
   readFileSync(join(out, 'a1/etc/systemd/system/omniva-worker@.service'), 'utf8');
