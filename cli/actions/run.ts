@@ -47,11 +47,6 @@ export async function runSite(opts: { dataDir?: string; config?: string }): Prom
           log,
         })
       : undefined;
-  const where = site.server ? `embedded nats-server at ${site.server.url}` : config.nats.url;
-  const names = config.workers.enabled.join(', ') || 'none';
-  process.stdout.write(
-    `omniva: site "${config.site_id}" running on ${where} (workers: ${names}; ${config.sources.length} source(s)); Ctrl-C to stop\n`,
-  );
   drainOnSignals(async () => {
     stopSources();
     await inbox?.stop();
@@ -61,4 +56,10 @@ export async function runSite(opts: { dataDir?: string; config?: string }): Prom
     await site.close();
     log.flush?.();
   }, log);
+  // Announced only once SIGTERM/SIGINT are handled: whoever waits for this line may stop us.
+  const where = site.server ? `embedded nats-server at ${site.server.url}` : config.nats.url;
+  const names = config.workers.enabled.join(', ') || 'none';
+  process.stdout.write(
+    `omniva: site "${config.site_id}" running on ${where} (workers: ${names}; ${config.sources.length} source(s)); Ctrl-C to stop\n`,
+  );
 }

@@ -4,7 +4,12 @@ import { createServer, connect as tcpConnect } from 'node:net';
 import { join } from 'node:path';
 import { findNatsServer } from '../../runtime/index.ts';
 
-/** A free loopback port (never 4222). */
+const handedOut = new Set<number>();
+
+/**
+ * A free loopback port (never 4222), and never one this process was given before: a port
+ * just released can be handed out again at once, and two servers of one test would clash.
+ */
 export async function freePort(): Promise<number> {
   for (;;) {
     const port = await new Promise<number>((resolve, reject) => {
@@ -15,7 +20,10 @@ export async function freePort(): Promise<number> {
         srv.close(() => resolve(port));
       });
     });
-    if (port !== 4222) return port;
+    if (port !== 4222 && !handedOut.has(port)) {
+      handedOut.add(port);
+      return port;
+    }
   }
 }
 
