@@ -30,7 +30,7 @@ import { InstanceStore, type PendingWrite } from './internal/instance-store.ts';
 import { KeepAlive } from './internal/keep-alive.ts';
 import { Mailboxes } from './internal/mailboxes.ts';
 import { toOmnivaError } from './internal/messages.ts';
-import { contentTypeOf, encodeEnvelope, publishRecorded } from './internal/outbound.ts';
+import { contentTypeOf, publishRecorded } from './internal/outbound.ts';
 import { Recorder } from './internal/recorder.ts';
 import { serveRequests } from './internal/rpc-binding.ts';
 import { escalationEnvelope, heartbeatEnvelope } from './internal/signals.ts';
@@ -38,6 +38,7 @@ import { RestartBudget } from './internal/supervisor.ts';
 import { Telemetry } from './internal/telemetry.ts';
 import type { Logger } from './logger.ts';
 import { BUCKETS } from './provision.ts';
+import { publishSignal } from './signal-bus.ts';
 
 export type { HostDeps, HostHooks, HostOptions, HostStats } from './host-deps.ts';
 
@@ -177,9 +178,8 @@ export class ActorHost {
       inFlight: this.#mailboxes.busy,
       now: this.#now(),
     });
-    const { data, headers } = encodeEnvelope(envelope, this.#d.codec);
     // Core publish: a lost heartbeat is what a gap looks like anyway.
-    this.#d.nc.publish(subjects.hb(this.#d.site, this.#d.hostId), data, { headers });
+    publishSignal(this.#d.nc, subjects.hb(this.#d.site, this.#d.hostId), envelope, this.#d.codec);
   }
 
   #identity() {

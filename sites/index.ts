@@ -1,5 +1,14 @@
 export { FLEET_ACCOUNT, renderHubConfig } from './hub-config.ts';
 export {
+  HUB_ADMIN_ENV,
+  HUB_ADMIN_USER,
+  hostPort,
+  hubSiteAdminUser,
+  LAYOUT,
+  leafPasswordEnv,
+  leafUser,
+} from './layout.ts';
+export {
   type RoleCredentials,
   renderAuthorization,
   renderSiteConfig,
@@ -24,12 +33,6 @@ export {
   formatFleetErrors,
   HOST_ROLES,
   type HostRole,
-  HUB_ADMIN_ENV,
-  HUB_ADMIN_USER,
-  hubSiteAdminUser,
-  LAYOUT,
-  leafPasswordEnv,
-  leafUser,
   parseFleet,
   type RenderedFile,
   type RenderedHost,

@@ -53,14 +53,6 @@ export {
   parseFleet,
   validateFleet,
 } from './fleet.ts';
-export {
-  HUB_ADMIN_ENV,
-  HUB_ADMIN_USER,
-  hubSiteAdminUser,
-  LAYOUT,
-  leafPasswordEnv,
-  leafUser,
-} from './layout.ts';
 
 export interface RenderedFile {
   /** Relative to the host's directory, e.g. `etc/omniva/nats-server.conf`. */

@@ -7,6 +7,7 @@ import {
   formatFleetErrors,
   HUB_ADMIN_ENV,
   HUB_ADMIN_USER,
+  hostPort,
   hubSiteAdminUser,
   renderFleet,
   validateFleet,
@@ -76,9 +77,8 @@ function hubAccess(command: string, fleet: Fleet, opts: FleetHubOptions): HubAcc
     process.exitCode = 2;
     return undefined;
   }
-  const host = fleet.hub.host.includes(':') ? `[${fleet.hub.host}]` : fleet.hub.host;
   return {
-    url: opts.url ?? `nats://${host}:${fleet.hub.client_port}`,
+    url: opts.url ?? `nats://${hostPort(fleet.hub.host, fleet.hub.client_port)}`,
     password,
     hub: fleet.hub.domain ?? 'hub',
     fleetUser: HUB_ADMIN_USER,

@@ -40,7 +40,7 @@ import {
   SiteClient,
   STARDUST_STREAM,
 } from '../../runtime/index.ts';
-import { CliError, connectForCli, runningEmbeddedUrl } from '../internal/connect.ts';
+import { CliError, connectWithConfig, runningEmbeddedUrl } from '../internal/connect.ts';
 
 export interface OpsAgentOptions {
   config?: string;
@@ -284,14 +284,11 @@ export async function runOpsAgent(opts: OpsAgentOptions): Promise<void> {
   // The data directory is the default health volume; a fresh host may not have it yet.
   mkdirSync(config.data_dir, { recursive: true });
   const log = createLogger({ ...logSlice(config), name: 'ops-agent', destination: 1 });
-  const conn = await connectForCli(
-    { ...(opts.config ? { config: opts.config } : {}), url },
-    `omniva-ops-agent-${host_id}`,
-  );
+  const nc = await connectWithConfig(config, url, `omniva-ops-agent-${host_id}`);
   const pm = processManagerOf(config);
-  const { service, reporting, ledger } = await startAgent(config, trusted, conn.nc, pm, log).catch(
+  const { service, reporting, ledger } = await startAgent(config, trusted, nc, pm, log).catch(
     async (e) => {
-      await conn.close().catch(() => undefined);
+      await nc.close().catch(() => undefined);
       throw e;
     },
   );
@@ -312,11 +309,11 @@ export async function runOpsAgent(opts: OpsAgentOptions): Promise<void> {
       await drained;
     }
     await ledger.close();
-    await conn.close();
+    await nc.close();
   };
   drainOnSignals(shutdown, log);
   // Lost for good (the client gave up reconnecting): exit non-zero so systemd restarts it.
-  conn.nc.closed().then((err) => {
+  nc.closed().then((err) => {
     if (stopping) return;
     log.error({ err }, 'site connection closed; ops agent exiting');
     pm.abortAll('the site connection closed');

@@ -53,6 +53,21 @@ export function runningEmbeddedUrl(dataDir: string): string | undefined {
   return undefined;
 }
 
+/** A connection to `url` with the configuration's NATS user, password and timeout. */
+export function connectWithConfig(
+  config: Readonly<OmnivaConfig>,
+  url: string,
+  name: string,
+): Promise<NatsConnection> {
+  return connect({
+    servers: url,
+    timeout: config.nats.connect_timeout_ms,
+    name,
+    noAsyncTraces: true,
+    ...(config.nats.user ? { user: config.nats.user, pass: config.nats.pass ?? '' } : {}),
+  });
+}
+
 /**
  * Connects to `nats.url`, else to the running embedded server of the data directory, else
  * starts one. Nothing is provisioned on a server found by URL: a wrong server or site then
@@ -65,13 +80,7 @@ export async function connectForCli(
   const { config, overrides } = cliConfig(opts);
   const url = config.nats.url ?? runningEmbeddedUrl(config.data_dir);
   if (url) {
-    const nc = await connect({
-      servers: url,
-      timeout: config.nats.connect_timeout_ms,
-      name,
-      noAsyncTraces: true,
-      ...(config.nats.user ? { user: config.nats.user, pass: config.nats.pass ?? '' } : {}),
-    });
+    const nc = await connectWithConfig(config, url, name);
     return { nc, config, close: () => nc.close() };
   }
   const booted = await bootSite({ ...(opts.config ? { configFile: opts.config } : {}), overrides });

@@ -1,18 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
-import { jetstreamManager, StorageType } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager, StorageType } from '@nats-io/jetstream';
 import { type ObjectInfo, type ObjectStore, Objm } from '@nats-io/obj';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { OmnivaError } from '../../protocols/index.ts';
 import type { Logger } from '../logger.ts';
-import {
-  type Ledger,
-  STARDUST_ID_HEADER,
-  STARDUST_STREAM,
-  stardustPacketSubject,
-} from '../stardust/index.ts';
-import { parseMediaUri } from './media-uri.ts';
+import { type Ledger, LedgerStore } from '../stardust/index.ts';
+import { formatMediaUri, parseMediaUri } from './media-uri.ts';
 import type { MediaStore } from './store.ts';
 
 /**
@@ -154,7 +149,7 @@ async function send(
     ? await importedPacket(nc, o.to_site, o.to_host, sha256, o.waitMs)
     : undefined;
   return {
-    target_uri: `media://${o.to_site}/sha256/${sha256}`,
+    target_uri: formatMediaUri({ site: o.to_site, sha256 }),
     sha256,
     size,
     stardust_id,
@@ -173,15 +168,11 @@ async function importedPacket(
   sha256: string,
   waitMs: number,
 ): Promise<string | undefined> {
-  const jsm = await jetstreamManager(nc);
-  const subject = stardustPacketSubject(site, IMPORT_KIND, importRef(sha256, host));
+  const store = new LedgerStore(site, await jetstreamManager(nc), jetstream(nc));
   const deadline = Date.now() + waitMs;
   for (;;) {
-    const m = await jsm.streams
-      .getMessage(STARDUST_STREAM, { last_by_subj: subject })
-      .catch(() => null);
-    const id = m?.header?.get(STARDUST_ID_HEADER);
-    if (id) return id;
+    const e = await store.byRef(IMPORT_KIND, importRef(sha256, host)).catch(() => undefined);
+    if (e?.parsed.ok) return e.parsed.packet.stardust_id;
     if (Date.now() > deadline) return undefined;
     await new Promise((r) => setTimeout(r, 200));
   }

@@ -2,7 +2,6 @@
 // The stream leader is killed (SIGKILL) during a stream of appends and restarted with the same
 // config and store; every acknowledged packet must be there afterwards and the chain intact.
 import { rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { test } from 'uvu';
@@ -14,19 +13,9 @@ import {
   openLedger,
   STARDUST_STREAM,
 } from '../../runtime/stardust/index.ts';
+import { freePort } from '../support/fleet-servers.ts';
 import { tempDir, waitFor } from '../support/nats.ts';
 import { input, SITE, silentLog } from './support.ts';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 interface Node {
   name: string;
@@ -59,21 +48,14 @@ function start(node: Node): Promise<EmbeddedServer> {
   });
 }
 
-/** Distinct free ports (a port just released can be handed out again at once). */
-async function distinctPorts(n: number): Promise<number[]> {
-  const ports = new Set<number>();
-  while (ports.size < n) {
-    const p = await freePort();
-    if (p !== 4222) ports.add(p);
-  }
-  return [...ports];
-}
-
 async function startCluster(): Promise<void> {
-  const ports = await distinctPorts(6);
-  for (const [i, name] of ['n1', 'n2', 'n3'].entries()) {
-    const port = ports[2 * i] as number;
-    nodes.push({ name, dir: tempDir('omniva-r3-'), port, clusterPort: ports[2 * i + 1] as number });
+  for (const name of ['n1', 'n2', 'n3']) {
+    nodes.push({
+      name,
+      dir: tempDir('omniva-r3-'),
+      port: await freePort(),
+      clusterPort: await freePort(),
+    });
   }
   await Promise.all(
     nodes.map(async (n) => {
