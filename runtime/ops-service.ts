@@ -1,12 +1,7 @@
-import {
-  connect,
-  type Msg,
-  type NatsConnection,
-  headers as natsHeaders,
-  type Subscription,
-} from '@nats-io/transport-node';
+import { connect, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import { CONTENT_TYPES, HEADERS, OmnivaError, subjects } from '../protocols/index.ts';
 import type { Logger } from './logger.ts';
+import { headersOf } from './nats-headers.ts';
 
 export {
   DEFAULT_OPS_NONCE_TTL_MS,
@@ -39,11 +34,11 @@ export interface OpsService {
 const encoder = new TextEncoder();
 
 function jsonHeaders(type: string, site: string) {
-  const h = natsHeaders();
-  h.set(HEADERS.contentType, CONTENT_TYPES.json);
-  h.set(HEADERS.type, type);
-  h.set(HEADERS.site, site);
-  return h;
+  return headersOf({
+    [HEADERS.contentType]: CONTENT_TYPES.json,
+    [HEADERS.type]: type,
+    [HEADERS.site]: site,
+  });
 }
 
 /**

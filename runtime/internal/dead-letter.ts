@@ -1,5 +1,5 @@
 import type { JetStreamClient } from '@nats-io/jetstream';
-import { type MsgHdrs, headers as natsHeaders } from '@nats-io/transport-node';
+import type { MsgHdrs } from '@nats-io/transport-node';
 import {
   type Codec,
   deriveMsgId,
@@ -9,6 +9,7 @@ import {
   type OmnivaError,
   subjects,
 } from '../../protocols/index.ts';
+import { headersOf } from '../nats-headers.ts';
 import { encodeEnvelope } from './outbound.ts';
 import { type Recorder, stardustHeader } from './recorder.ts';
 
@@ -76,11 +77,8 @@ export async function deadLetter(i: DeadLetterInput): Promise<void> {
 
 /** A request/reply error answer: the code in a header, a readable JSON body. */
 export function errorReply(e: OmnivaError): { data: Uint8Array; headers: MsgHdrs } {
-  const h = natsHeaders();
-  h.set(HEADERS.errorCode, e.code);
-  h.set(HEADERS.contentType, 'application/json');
   return {
     data: new TextEncoder().encode(JSON.stringify({ error: { code: e.code, message: e.message } })),
-    headers: h,
+    headers: headersOf({ [HEADERS.errorCode]: e.code, [HEADERS.contentType]: 'application/json' }),
   };
 }

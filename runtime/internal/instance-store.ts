@@ -1,8 +1,8 @@
 import type { KV } from '@nats-io/kv';
-import { headers as natsHeaders } from '@nats-io/transport-node';
 import { type Codec, encode } from '../../protocols/index.ts';
 import type { ActorKind } from '../actor-kind.ts';
 import type { Logger } from '../logger.ts';
+import { headersOf } from '../nats-headers.ts';
 import { BUCKETS } from '../provision.ts';
 import type { AckedPublisher } from './acked-publisher.ts';
 import { type Checkpoint, Instance } from './instance.ts';
@@ -135,8 +135,7 @@ export class InstanceStore {
     const rkey = recordKey(this.kind.name, inst.key);
     // A KV update is a publish to the bucket's subject with the revision as the expected last
     // sequence of that subject (0: must not exist yet); sent through the shared publisher.
-    const h = natsHeaders();
-    h.append('Nats-Expected-Last-Subject-Sequence', String(inst.revision));
+    const h = headersOf({ 'Nats-Expected-Last-Subject-Sequence': String(inst.revision) });
     try {
       inst.revision = await this.publisher.publish(
         `$KV.${BUCKETS.snapshots}.${rkey}`,

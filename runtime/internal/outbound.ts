@@ -1,5 +1,5 @@
 import type { JetStreamClient } from '@nats-io/jetstream';
-import { type MsgHdrs, headers as natsHeaders } from '@nats-io/transport-node';
+import type { MsgHdrs } from '@nats-io/transport-node';
 import {
   CONTENT_TYPES,
   type Codec,
@@ -8,6 +8,7 @@ import {
   envelopeHeaders,
   HEADERS,
 } from '../../protocols/index.ts';
+import { headersOf } from '../nats-headers.ts';
 import { type Recorder, stardustHeader } from './recorder.ts';
 
 /**
@@ -20,12 +21,8 @@ export function encodeEnvelope(
   extra: Record<string, string> = {},
   data?: Uint8Array,
 ): { data: Uint8Array; headers: MsgHdrs } {
-  // Every name is distinct, so `append` (which skips `set`'s search-and-delete) is enough.
-  const h = natsHeaders();
-  const own = envelopeHeaders(envelope, codec);
-  for (const k in own) if (!(k in extra)) h.append(k, own[k] as string);
-  for (const k in extra) h.append(k, extra[k] as string);
-  return { data: data ?? encode(envelope, codec), headers: h };
+  const headers = headersOf({ ...envelopeHeaders(envelope, codec), ...extra });
+  return { data: data ?? encode(envelope, codec), headers };
 }
 
 export function contentTypeOf(h: MsgHdrs | undefined): string | undefined {
@@ -40,11 +37,12 @@ export function encodeReply(
   envelope: Envelope,
   codec: Codec,
 ): { data: Uint8Array; headers: MsgHdrs } {
-  const h = natsHeaders();
-  h.append(HEADERS.contentType, CONTENT_TYPES[codec]);
-  h.append(HEADERS.type, envelope.type);
-  h.append(HEADERS.trace, envelope.trace_id);
-  return { data: encode(envelope, codec), headers: h };
+  const headers = headersOf({
+    [HEADERS.contentType]: CONTENT_TYPES[codec],
+    [HEADERS.type]: envelope.type,
+    [HEADERS.trace]: envelope.trace_id,
+  });
+  return { data: encode(envelope, codec), headers };
 }
 
 /** Records an envelope in Stardust (when a ledger is configured), then publishes it to its stream. */

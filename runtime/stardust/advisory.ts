@@ -1,4 +1,4 @@
-import { type NatsConnection, headers as natsHeaders } from '@nats-io/transport-node';
+import type { NatsConnection } from '@nats-io/transport-node';
 import {
   deriveMsgId,
   type ErrorCode,
@@ -12,6 +12,7 @@ import {
   validateContract,
 } from '../../protocols/index.ts';
 import type { Logger } from '../logger.ts';
+import { headersOf } from '../nats-headers.ts';
 import type { LineageIndex } from './lineage.ts';
 import type { StardustPacket } from './packet.ts';
 
@@ -82,8 +83,7 @@ export class Advisories {
           ? { msg_id: deriveMsgId(`${input.stardust_id}:${input.reason_code}`, 0) }
           : {}),
       });
-      const headers = natsHeaders();
-      for (const [k, v] of Object.entries(envelopeHeaders(envelope, 'json'))) headers.set(k, v);
+      const headers = headersOf(envelopeHeaders(envelope, 'json'));
       this.#nc.publish(inconsistencySubject(this.#site), encode(envelope, 'json'), { headers });
       this.#log.warn(
         { reason_code: payload.reason_code, kind: payload.kind, ref: payload.ref },

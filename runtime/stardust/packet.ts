@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { type MsgHdrs, headers as natsHeaders } from '@nats-io/transport-node';
+import type { MsgHdrs } from '@nats-io/transport-node';
 import {
   CONTENT_TYPES,
   formatViolation,
@@ -11,6 +11,7 @@ import {
   type Violation,
   validateContract,
 } from '../../protocols/index.ts';
+import { headersOf } from '../nats-headers.ts';
 import { canonicalJson } from './jcs.ts';
 
 export type { StardustPacket };
@@ -240,18 +241,18 @@ export function packetHeaders(
   packet: StardustPacket,
   expect: { lastSeq: number; lastMsgId?: string },
 ): MsgHdrs {
-  const h = natsHeaders();
-  h.set(HEADERS.msgId, packet.stardust_id);
-  h.set(STARDUST_ID_HEADER, packet.stardust_id);
-  h.set(HEADERS.trace, packet.trace_id);
-  h.set(HEADERS.site, packet.site_id);
-  h.set(HEADERS.contentType, CONTENT_TYPES.json);
-  // The chain link: the stream's last message must be the one `prev` names ...
-  h.set('Nats-Expected-Last-Sequence', String(expect.lastSeq));
-  if (expect.lastMsgId !== undefined) h.set('Nats-Expected-Last-Msg-Id', expect.lastMsgId);
-  // ... and nothing may have been recorded for this kind + ref yet.
-  h.set('Nats-Expected-Last-Subject-Sequence', '0');
-  return h;
+  return headersOf({
+    [HEADERS.msgId]: packet.stardust_id,
+    [STARDUST_ID_HEADER]: packet.stardust_id,
+    [HEADERS.trace]: packet.trace_id,
+    [HEADERS.site]: packet.site_id,
+    [HEADERS.contentType]: CONTENT_TYPES.json,
+    // The chain link: the stream's last message must be the one `prev` names ...
+    'Nats-Expected-Last-Sequence': String(expect.lastSeq),
+    ...(expect.lastMsgId === undefined ? {} : { 'Nats-Expected-Last-Msg-Id': expect.lastMsgId }),
+    // ... and nothing may have been recorded for this kind + ref yet.
+    'Nats-Expected-Last-Subject-Sequence': '0',
+  });
 }
 
 export type ParsedPacket =

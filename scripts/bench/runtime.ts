@@ -21,6 +21,7 @@ import {
   startNatsServer,
 } from '../../runtime/index.ts';
 import { contentTypeOf, encodeEnvelope, encodeReply } from '../../runtime/internal/outbound.ts';
+import { requiredStepsRate, serveRequiredSteps } from './required-steps.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -138,7 +139,8 @@ async function rawWorkPipeline(nc: NatsConnection, payload: Uint8Array) {
   return rate;
 }
 
-async function actorWork(nc: NatsConnection) {
+/** Queues MSG_N EchoRequest envelopes (instance key n % KEYS) on a command subject. */
+async function queueRequests(nc: NatsConnection, subject: string) {
   const js = jetstream(nc);
   const envs = Array.from({ length: MSG_N }, (_, i) =>
     encodeEnvelope(
@@ -146,11 +148,22 @@ async function actorWork(nc: NatsConnection) {
       'msgpack',
     ),
   );
-  // Queue everything first, then time the actor draining the queue, like the raw pipeline.
   await publishWindowed(MSG_N, (i) => {
     const e = envs[i] as (typeof envs)[number];
-    return js.publish(subjects.cmd(SITE, 'echo'), e.data, { headers: e.headers });
+    return js.publish(subject, e.data, { headers: e.headers });
   });
+}
+
+/** The required steps by hand (see required-steps.ts): what the runtime cannot beat. */
+async function requiredSteps(nc: NatsConnection) {
+  const subject = subjects.cmd(SITE, 'floor');
+  await queueRequests(nc, subject);
+  return requiredStepsRate(nc, SITE, subject, MSG_N, KEYS, 256);
+}
+
+async function actorWork(nc: NatsConnection) {
+  // Queue everything first, then time the actor draining the queue, like the raw pipeline.
+  await queueRequests(nc, subjects.cmd(SITE, 'echo'));
   const kind = {
     ...echoKind,
     rpc: undefined,
@@ -230,7 +243,8 @@ try {
       m.respond(data, { headers });
     },
   });
-  const rawEnvelope = async () => {
+  const required = serveRequiredSteps(nc, 'bench.raw.required', SITE);
+  const rawEnvelope = (subject: string) => async () => {
     const req = makeEnvelope({
       type: 'EchoRequest',
       site_id: SITE,
@@ -238,22 +252,26 @@ try {
       actor: 'client',
     });
     const { data, headers } = encodeReply(req, 'msgpack');
-    const r = await nc.request('bench.raw.envelope', data, { headers, timeout: 5000 });
+    const r = await nc.request(subject, data, { headers, timeout: 5000 });
     return decode(r.data, contentTypeOf(r.headers));
   };
   const {
     raw,
     actor,
     envelope: wireRef,
+    required: requiredRef,
   } = await timeInterleaved(RPC_N, {
     raw: () => nc.request('bench.raw.echo', payload, { timeout: 5000 }),
     actor: () => client.request('echo', 'echo', 'EchoRequest', { text: TEXT }),
-    envelope: rawEnvelope,
+    envelope: rawEnvelope('bench.raw.envelope'),
+    required: rawEnvelope('bench.raw.required'),
   });
+  required.unsubscribe();
   echo.unsubscribe();
   wire.unsubscribe();
   const rawPub = await rawJetStreamPublish(nc, payload);
   const rawPipe = await rawWorkPipeline(nc, payload);
+  const floorRate = await requiredSteps(nc);
   const actorRate = await actorWork(nc);
 
   const result = {
@@ -272,13 +290,18 @@ try {
       p99_ratio: actor.p99_ms / raw.p99_ms,
       raw_envelope_p50_ms: wireRef.p50_ms,
       raw_envelope_p50_ratio: wireRef.p50_ms / raw.p50_ms,
+      required_steps_p50_ms: requiredRef.p50_ms,
+      required_steps_p50_ratio: requiredRef.p50_ms / raw.p50_ms,
     },
     throughput: {
       raw_js_publish_per_s: rawPub,
       raw_consume_publish_ack_per_s: rawPipe,
+      required_steps_per_s: floorRate,
       actor_per_s: actorRate,
       ratio_to_raw_publish: actorRate / rawPub,
       ratio_to_raw_pipeline: actorRate / rawPipe,
+      ratio_to_required_steps: actorRate / floorRate,
+      required_steps_ratio_to_raw_publish: floorRate / rawPub,
     },
   };
   if (args.json) {
@@ -294,8 +317,10 @@ try {
         `request/reply p50: raw ${f(rr.raw_p50_ms)} ms, actor ${f(rr.actor_p50_ms)} ms  → ${rr.p50_ratio.toFixed(2)}× raw`,
         `request/reply p99: raw ${f(rr.raw_p99_ms)} ms, actor ${f(rr.actor_p99_ms)} ms  → ${rr.p99_ratio.toFixed(2)}× raw`,
         `  reference (not a target): raw with the actor's envelopes and headers p50 ${f(rr.raw_envelope_p50_ms)} ms → ${rr.raw_envelope_p50_ratio.toFixed(2)}× raw`,
+        `  reference (not a target): the required steps by hand p50 ${f(rr.required_steps_p50_ms)} ms → ${rr.required_steps_p50_ratio.toFixed(2)}× raw`,
         `throughput: raw JetStream publish ${r(tp.raw_js_publish_per_s)}/s, raw consume+publish+ack ${r(tp.raw_consume_publish_ack_per_s)}/s, actor ${r(tp.actor_per_s)}/s`,
         `            actor = ${(tp.ratio_to_raw_publish * 100).toFixed(0)} % of raw publish, ${(tp.ratio_to_raw_pipeline * 100).toFixed(0)} % of the raw pipeline`,
+        `  reference (not a target): the required steps by hand ${r(tp.required_steps_per_s)}/s = ${(tp.required_steps_ratio_to_raw_publish * 100).toFixed(0)} % of raw publish; actor = ${(tp.ratio_to_required_steps * 100).toFixed(0)} % of it`,
       ].join('\n')}\n`,
     );
   }

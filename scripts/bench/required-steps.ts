@@ -1,0 +1,174 @@
+// A reference for the runtime benchmark, not a target: the steps every actor message must go
+// through (decode, validate, deliver to the XState machine, validate, encode and publish the
+// output with its headers, store the machine snapshot with a revision check, ack), written by hand with no
+// runtime around them: no dedupe log, no outbox, no supervision, no retries. The runtime cannot
+// be faster than this on the same machine; the gap to it is the runtime's own cost.
+import { AckPolicy, type JsMsg, jetstream, jetstreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { type Actor, type AnyStateMachine, createActor } from 'xstate';
+import { echoMachine } from '../../actors/sample/index.ts';
+import {
+  decode,
+  deriveMsgId,
+  type Envelope,
+  encode,
+  envelopeHeaders,
+  makeEnvelope,
+  subjects,
+  validateContract,
+  validateMessage,
+} from '../../protocols/index.ts';
+import { contentTypeOf, encodeReply } from '../../runtime/internal/outbound.ts';
+import { headersOf } from '../../runtime/nats-headers.ts';
+import { BUCKETS } from '../../runtime/provision.ts';
+import { AsyncPublisher } from '../../runtime/stardust/publisher.ts';
+
+interface Instance {
+  key: string;
+  actor: Actor<AnyStateMachine>;
+  emitted: { payload: Record<string, unknown> }[];
+  revision: number;
+  batch: { m: JsMsg; env: Envelope }[];
+}
+
+/** Drains `count` EchoRequest messages already queued on `subject`; returns msgs/s. */
+export async function requiredStepsRate(
+  nc: NatsConnection,
+  site: string,
+  subject: string,
+  count: number,
+  keys: number,
+  maxInFlight: number,
+): Promise<number> {
+  const jsm = await jetstreamManager(nc);
+  const stream = await jsm.streams.find(subject);
+  await jsm.consumers.add(stream, {
+    durable_name: 'bench-required-steps',
+    filter_subject: subject,
+    ack_policy: AckPolicy.Explicit,
+    max_ack_pending: maxInFlight * 4,
+  });
+  const pub = new AsyncPublisher(nc);
+  const instances = new Map<string, Instance>();
+  const dirty = new Set<Instance>();
+  let done = 0;
+  let finish: () => void = () => {};
+  const finished = new Promise<void>((r) => {
+    finish = r;
+  });
+
+  const instance = (key: string): Instance => {
+    let inst = instances.get(key);
+    if (!inst) {
+      const actor = createActor(echoMachine).start();
+      inst = { key, actor, emitted: [], revision: 0, batch: [] };
+      const own = inst;
+      actor.on('*', (e) => own.emitted.push(e as never));
+      instances.set(key, inst);
+    }
+    return inst;
+  };
+
+  // Everything that arrived in one turn is stored with one write per instance.
+  const flush = () => {
+    scheduled = false;
+    for (const inst of dirty) {
+      const batch = inst.batch;
+      inst.batch = [];
+      let left = batch.length + 1;
+      const settled = () => {
+        if (--left > 0) return;
+        for (const { m } of batch) m.ack();
+        done += batch.length;
+        if (done === count) finish();
+      };
+      for (const [i, { env }] of batch.entries()) {
+        const e = inst.emitted[i] as { payload: { text: string } };
+        if (!validateContract('EchoReply', e.payload).ok) throw new Error('invalid EchoReply');
+        const out = makeEnvelope({
+          type: 'EchoReply',
+          site_id: site,
+          payload: e.payload,
+          trace_id: env.trace_id,
+          actor: 'echo',
+          causation_id: env.msg_id,
+          msg_id: deriveMsgId(`echo/${env.msg_id}`, 0),
+        });
+        const subject = subjects.evt(site, 'echo', 'echoed');
+        pub.publish(
+          subject,
+          encode(out, 'msgpack'),
+          headersOf(envelopeHeaders(out, 'msgpack')),
+          settled,
+        );
+      }
+      inst.emitted = [];
+      const snapshot = encode({ machine: inst.actor.getPersistedSnapshot() } as never, 'msgpack');
+      const h = headersOf({ 'Nats-Expected-Last-Subject-Sequence': String(inst.revision) });
+      pub.publish(`$KV.${BUCKETS.snapshots}.bench-floor.${inst.key}`, snapshot, h, (r) => {
+        if (r.ok) inst.revision = r.seq;
+        settled();
+      });
+    }
+    dirty.clear();
+  };
+  let scheduled = false;
+
+  const consumer = await jetstream(nc).consumers.get(stream, 'bench-required-steps');
+  const t = performance.now();
+  const messages = await consumer.consume({
+    max_messages: maxInFlight,
+    callback: (m) => {
+      const v = validateMessage(decode(m.data, contentTypeOf(m.headers)), ['EchoRequest']);
+      if (!v.ok) throw v.error;
+      const env = v.envelope as Envelope<'EchoRequest'>;
+      const inst = instance(String(((env.payload as { n?: number }).n ?? 0) % keys));
+      inst.actor.send({ type: env.type, payload: env.payload, meta: {}, now: Date.now() });
+      inst.batch.push({ m, env });
+      dirty.add(inst);
+      if (!scheduled) {
+        scheduled = true;
+        setImmediate(flush);
+      }
+    },
+  });
+  await finished;
+  const rate = count / ((performance.now() - t) / 1000);
+  await messages.close();
+  pub.close();
+  for (const inst of instances.values()) inst.actor.stop();
+  await jsm.consumers.delete(stream, 'bench-required-steps');
+  return rate;
+}
+
+/**
+ * The request/reply counterpart: answers on `subject` with the steps every actor request must
+ * go through (decode, validate, deliver to the machine, validate the reply, encode it with its
+ * headers), by hand.
+ */
+export function serveRequiredSteps(nc: NatsConnection, subject: string, site: string) {
+  const actor = createActor(echoMachine).start();
+  let reply: { payload: { text: string } } | undefined;
+  actor.on('omniva.reply', (e) => {
+    reply = e as never;
+  });
+  return nc.subscribe(subject, {
+    callback: (_e, m) => {
+      const v = validateMessage(decode(m.data, contentTypeOf(m.headers)), ['EchoRequest']);
+      if (!v.ok) throw v.error;
+      const env = v.envelope;
+      actor.send({ type: 'rpc.echo', request: env.payload, now: Date.now() });
+      if (!reply || !validateContract('EchoReply', reply.payload).ok) throw new Error('no reply');
+      const out = makeEnvelope({
+        type: 'EchoReply',
+        site_id: site,
+        payload: reply.payload,
+        trace_id: env.trace_id,
+        actor: 'echo',
+        causation_id: env.msg_id,
+      });
+      const { data, headers } = encodeReply(out, 'msgpack');
+      m.respond(data, { headers });
+    },
+  });
+}
