@@ -31,7 +31,10 @@ interface Instance {
   batch: { m: JsMsg; env: Envelope }[];
 }
 
-/** Drains `count` EchoRequest messages already queued on `subject`; returns msgs/s. */
+/**
+ * Drains `count` EchoRequest messages already queued on `subject`; returns msgs/s and the
+ * process's CPU time per message while draining.
+ */
 export async function requiredStepsRate(
   nc: NatsConnection,
   site: string,
@@ -39,7 +42,7 @@ export async function requiredStepsRate(
   count: number,
   keys: number,
   maxInFlight: number,
-): Promise<number> {
+): Promise<{ rate: number; cpuUsPerMsg: number }> {
   const jsm = await jetstreamManager(nc);
   const stream = await jsm.streams.find(subject);
   await jsm.consumers.add(stream, {
@@ -116,6 +119,7 @@ export async function requiredStepsRate(
 
   const consumer = await jetstream(nc).consumers.get(stream, 'bench-required-steps');
   const t = performance.now();
+  const cpu = process.cpuUsage();
   const messages = await consumer.consume({
     max_messages: maxInFlight,
     callback: (m) => {
@@ -134,11 +138,12 @@ export async function requiredStepsRate(
   });
   await finished;
   const rate = count / ((performance.now() - t) / 1000);
+  const used = process.cpuUsage(cpu);
   await messages.close();
   pub.close();
   for (const inst of instances.values()) inst.actor.stop();
   await jsm.consumers.delete(stream, 'bench-required-steps');
-  return rate;
+  return { rate, cpuUsPerMsg: (used.user + used.system) / count };
 }
 
 /**

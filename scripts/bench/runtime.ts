@@ -171,11 +171,13 @@ async function actorWork(nc: NatsConnection) {
   };
   const worker = new ActorHost(hostDeps(nc), kind);
   const t = performance.now();
+  const cpu = process.cpuUsage();
   await worker.start();
   while (worker.stats.processed < MSG_N) await new Promise((r) => setTimeout(r, 5));
   const rate = MSG_N / ((performance.now() - t) / 1000);
+  const used = process.cpuUsage(cpu);
   await worker.drain();
-  return rate;
+  return { rate, cpuUsPerMsg: (used.user + used.system) / MSG_N };
 }
 
 function hostDeps(nc: NatsConnection) {
@@ -271,8 +273,10 @@ try {
   wire.unsubscribe();
   const rawPub = await rawJetStreamPublish(nc, payload);
   const rawPipe = await rawWorkPipeline(nc, payload);
-  const floorRate = await requiredSteps(nc);
-  const actorRate = await actorWork(nc);
+  const floor = await requiredSteps(nc);
+  const floorRate = floor.rate;
+  const actorDrain = await actorWork(nc);
+  const actorRate = actorDrain.rate;
 
   const result = {
     server: `nats-server ${server.version}`,
@@ -301,6 +305,8 @@ try {
       ratio_to_raw_publish: actorRate / rawPub,
       ratio_to_raw_pipeline: actorRate / rawPipe,
       ratio_to_required_steps: actorRate / floorRate,
+      required_steps_cpu_us_per_msg: floor.cpuUsPerMsg,
+      actor_cpu_us_per_msg: actorDrain.cpuUsPerMsg,
       required_steps_ratio_to_raw_publish: floorRate / rawPub,
     },
   };
@@ -321,6 +327,7 @@ try {
         `throughput: raw JetStream publish ${r(tp.raw_js_publish_per_s)}/s, raw consume+publish+ack ${r(tp.raw_consume_publish_ack_per_s)}/s, actor ${r(tp.actor_per_s)}/s`,
         `            actor = ${(tp.ratio_to_raw_publish * 100).toFixed(0)} % of raw publish, ${(tp.ratio_to_raw_pipeline * 100).toFixed(0)} % of the raw pipeline`,
         `  reference (not a target): the required steps by hand ${r(tp.required_steps_per_s)}/s = ${(tp.required_steps_ratio_to_raw_publish * 100).toFixed(0)} % of raw publish; actor = ${(tp.ratio_to_required_steps * 100).toFixed(0)} % of it`,
+        `  CPU per message while draining: required steps by hand ${tp.required_steps_cpu_us_per_msg.toFixed(0)} µs, actor ${tp.actor_cpu_us_per_msg.toFixed(0)} µs`,
       ].join('\n')}\n`,
     );
   }
