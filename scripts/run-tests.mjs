@@ -7,6 +7,8 @@ import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
+// Prints errors of uvu's before/after hooks, which uvu itself drops.
+const HOOKS = './test/support/uvu-hooks.ts';
 const FILE_TIMEOUT_MS = Number(process.env.OMNIVA_TEST_FILE_TIMEOUT_MS ?? 180_000);
 const filter = process.argv.slice(2);
 
@@ -20,7 +22,7 @@ function walk(dir) {
 function runFile(file) {
   return new Promise((resolve) => {
     const started = Date.now();
-    const child = spawn(process.execPath, ['--import', 'tsx', file], {
+    const child = spawn(process.execPath, ['--import', 'tsx', '--import', HOOKS, file], {
       cwd: root,
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, FORCE_COLOR: '0' },
@@ -64,7 +66,9 @@ for (const file of files) {
   if (broken) process.stdout.write(`${r.out}\n`);
   // uvu's reporter reads `err.details` as a string; an error whose details are an object (an
   // OmnivaError) makes it stop silently: no failure printed and the rest of the file skipped.
-  if (broken && r.total > r.passed && !r.out.includes('FAIL ')) {
+  // (A failed before/after hook is printed by the hooks module above.)
+  const hookFailed = /\[(before|after) hook\]/.test(r.out);
+  if (broken && r.total > r.passed && !r.out.includes('FAIL ') && !hookFailed) {
     process.stdout.write(
       `[run-tests] ${rel}: a test or hook threw an error uvu cannot print (object \`details\`, e.g. an OmnivaError); the tests after it did not run\n`,
     );

@@ -21,13 +21,14 @@ import {
 import { contentTypeOf, encodeReply } from '../../runtime/internal/outbound.ts';
 import { headersOf } from '../../runtime/nats-headers.ts';
 import { BUCKETS } from '../../runtime/provision.ts';
-import { AsyncPublisher } from '../../runtime/stardust/publisher.ts';
+import { AsyncPublisher, type PublishReply } from '../../runtime/stardust/publisher.ts';
 
 interface Instance {
   key: string;
   actor: Actor<AnyStateMachine>;
   emitted: { payload: Record<string, unknown> }[];
   revision: number;
+  writing: boolean;
   batch: { m: JsMsg; env: Envelope }[];
 }
 
@@ -64,7 +65,7 @@ export async function requiredStepsRate(
     let inst = instances.get(key);
     if (!inst) {
       const actor = createActor(echoMachine).start();
-      inst = { key, actor, emitted: [], revision: 0, batch: [] };
+      inst = { key, actor, emitted: [], revision: 0, writing: false, batch: [] };
       const own = inst;
       actor.on('*', (e) => own.emitted.push(e as never));
       instances.set(key, inst);
@@ -72,50 +73,72 @@ export async function requiredStepsRate(
     return inst;
   };
 
-  // Everything that arrived in one turn is stored with one write per instance.
+  let failure: Error | undefined;
+  const fail = (why: string) => {
+    failure ??= new Error(why);
+    finish();
+  };
+  let scheduled = false;
+  const schedule = () => {
+    if (scheduled) return;
+    scheduled = true;
+    setImmediate(flush);
+  };
+
+  // What arrived for an instance since its last write: outputs published and the snapshot
+  // stored in one go, the inputs acked once all of it is acknowledged.
+  const write = (inst: Instance) => {
+    const { batch, emitted } = inst;
+    inst.batch = [];
+    inst.emitted = [];
+    inst.writing = true;
+    let left = batch.length + 1;
+    const settled = (r: PublishReply) => {
+      if (!r.ok) return fail(`publish refused: ${r.description}`);
+      if (--left > 0) return;
+      for (const { m } of batch) m.ack();
+      done += batch.length;
+      if (done === count) finish();
+    };
+    for (const [i, { env }] of batch.entries()) {
+      const e = emitted[i] as { payload: { text: string } };
+      if (!validateContract('EchoReply', e.payload).ok) return fail('invalid EchoReply');
+      const out = makeEnvelope({
+        type: 'EchoReply',
+        site_id: site,
+        payload: e.payload,
+        trace_id: env.trace_id,
+        actor: 'echo',
+        causation_id: env.msg_id,
+        msg_id: deriveMsgId(`echo/${env.msg_id}`, 0),
+      });
+      const subject = subjects.evt(site, 'echo', 'echoed');
+      const headers = headersOf(envelopeHeaders(out, 'msgpack'));
+      pub.publish(subject, encode(out, 'msgpack'), headers, settled);
+    }
+    const snapshot = encode({ machine: inst.actor.getPersistedSnapshot() } as never, 'msgpack');
+    const h = headersOf({ 'Nats-Expected-Last-Subject-Sequence': String(inst.revision) });
+    pub.publish(`$KV.${BUCKETS.snapshots}.bench-floor.${inst.key}`, snapshot, h, (r) => {
+      if (r.ok) inst.revision = r.seq;
+      inst.writing = false;
+      if (inst.batch.length > 0) {
+        dirty.add(inst);
+        schedule();
+      }
+      settled(r);
+    });
+  };
+
+  // Everything that arrived in one turn is stored with one write per instance; an instance
+  // with a write in flight waits for it (its next write expects the revision it returns).
   const flush = () => {
     scheduled = false;
     for (const inst of dirty) {
-      const batch = inst.batch;
-      inst.batch = [];
-      let left = batch.length + 1;
-      const settled = () => {
-        if (--left > 0) return;
-        for (const { m } of batch) m.ack();
-        done += batch.length;
-        if (done === count) finish();
-      };
-      for (const [i, { env }] of batch.entries()) {
-        const e = inst.emitted[i] as { payload: { text: string } };
-        if (!validateContract('EchoReply', e.payload).ok) throw new Error('invalid EchoReply');
-        const out = makeEnvelope({
-          type: 'EchoReply',
-          site_id: site,
-          payload: e.payload,
-          trace_id: env.trace_id,
-          actor: 'echo',
-          causation_id: env.msg_id,
-          msg_id: deriveMsgId(`echo/${env.msg_id}`, 0),
-        });
-        const subject = subjects.evt(site, 'echo', 'echoed');
-        pub.publish(
-          subject,
-          encode(out, 'msgpack'),
-          headersOf(envelopeHeaders(out, 'msgpack')),
-          settled,
-        );
-      }
-      inst.emitted = [];
-      const snapshot = encode({ machine: inst.actor.getPersistedSnapshot() } as never, 'msgpack');
-      const h = headersOf({ 'Nats-Expected-Last-Subject-Sequence': String(inst.revision) });
-      pub.publish(`$KV.${BUCKETS.snapshots}.bench-floor.${inst.key}`, snapshot, h, (r) => {
-        if (r.ok) inst.revision = r.seq;
-        settled();
-      });
+      if (inst.writing) continue;
+      dirty.delete(inst);
+      write(inst);
     }
-    dirty.clear();
   };
-  let scheduled = false;
 
   const consumer = await jetstream(nc).consumers.get(stream, 'bench-required-steps');
   const t = performance.now();
@@ -124,19 +147,17 @@ export async function requiredStepsRate(
     max_messages: maxInFlight,
     callback: (m) => {
       const v = validateMessage(decode(m.data, contentTypeOf(m.headers)), ['EchoRequest']);
-      if (!v.ok) throw v.error;
+      if (!v.ok) return fail(v.error.message);
       const env = v.envelope as Envelope<'EchoRequest'>;
       const inst = instance(String(((env.payload as { n?: number }).n ?? 0) % keys));
       inst.actor.send({ type: env.type, payload: env.payload, meta: {}, now: Date.now() });
       inst.batch.push({ m, env });
       dirty.add(inst);
-      if (!scheduled) {
-        scheduled = true;
-        setImmediate(flush);
-      }
+      schedule();
     },
   });
   await finished;
+  if (failure) throw failure;
   const rate = count / ((performance.now() - t) / 1000);
   const used = process.cpuUsage(cpu);
   await messages.close();

@@ -119,7 +119,9 @@ const siteUrl = (host: string) => `nats://127.0.0.1:${ports[host]}`;
 async function openFleetSite(site: string, host: string, replicas: number) {
   const dir = tempDir('omniva-fleet-site-');
   dirs.push(dir);
-  // A fresh 3-server cluster needs a moment to elect its JetStream meta leader.
+  // A fresh 3-server cluster needs a moment to elect its JetStream meta leader (on a busy
+  // machine it has been seen to answer "no suitable peers for placement" for a minute).
+  let last: unknown;
   sites[site] = await waitFor(
     () =>
       openSite({
@@ -138,10 +140,15 @@ async function openFleetSite(site: string, host: string, replicas: number) {
         duplicateWindowMs: 120_000,
         effectsTtlMs: 3_600_000,
         log: silentLog,
-      }).catch(() => undefined),
-    30_000,
+      }).catch((e) => {
+        last = e;
+        return undefined;
+      }),
+    90_000,
     250,
-  );
+  ).catch((e) => {
+    throw new Error(`${site} did not open: ${(e as Error).message}; last error: ${String(last)}`);
+  });
 }
 
 async function streamCount(nc: NatsConnection, stream: string): Promise<number> {
@@ -259,7 +266,14 @@ test.before(async () => {
   // What the hub's oneshot unit runs; the leafnodes may still be joining, so until it works.
   fleetFile = join(dir('fleet-file'), 'fleet.json');
   writeFileSync(fleetFile, JSON.stringify(fleet));
-  await waitFor(async () => (await omniva('provision-hub')).code === 0, 30_000, 500);
+  let provision = { code: 0, stdout: '', stderr: '' };
+  await waitFor(
+    async () => (provision = await omniva('provision-hub')).code === 0,
+    30_000,
+    500,
+  ).catch((e) => {
+    throw new Error(`${(e as Error).message}; provision-hub said: ${provision.stderr}`);
+  });
   relayHost = await startHost(sites['site-a']?.nc as NatsConnection, relayKind, {
     site: 'site-a',
     ledger: sites['site-a']?.ledger,
