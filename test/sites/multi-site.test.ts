@@ -268,7 +268,10 @@ test.before(async () => {
   writeFileSync(fleetFile, JSON.stringify(fleet));
   let provision = { code: 0, stdout: '', stderr: '' };
   await waitFor(
-    async () => (provision = await omniva('provision-hub')).code === 0,
+    async () => {
+      provision = await omniva('provision-hub');
+      return provision.code === 0;
+    },
     30_000,
     500,
   ).catch((e) => {
