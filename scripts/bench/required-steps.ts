@@ -1,8 +1,8 @@
 // A reference for the runtime benchmark, not a target: the steps every actor message must go
 // through (decode, validate, deliver to the XState machine, validate, encode and publish the
-// output with its headers, store the machine snapshot with a revision check, ack), written by hand with no
-// runtime around them: no dedupe log, no outbox, no supervision, no retries. The runtime cannot
-// be faster than this on the same machine; the gap to it is the runtime's own cost.
+// output with its headers, store the machine snapshot with a revision check, ack), written by
+// hand with no runtime around them: no dedupe log, no outbox, no supervision, no retries. The
+// runtime cannot be faster than this on the same machine; the gap to it is the runtime's own cost.
 import { AckPolicy, type JsMsg, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { type Actor, type AnyStateMachine, createActor } from 'xstate';
@@ -185,16 +185,21 @@ export function serveRequiredSteps(nc: NatsConnection, subject: string, site: st
       const env = v.envelope;
       actor.send({ type: 'rpc.echo', request: env.payload, now: Date.now() });
       if (!reply || !validateContract('EchoReply', reply.payload).ok) throw new Error('no reply');
-      const out = makeEnvelope({
-        type: 'EchoReply',
-        site_id: site,
-        payload: reply.payload,
-        trace_id: env.trace_id,
-        actor: 'echo',
-        causation_id: env.msg_id,
-      });
-      const { data, headers } = encodeReply(out, 'msgpack');
+      const { data, headers } = echoReply(env, reply.payload, site);
       m.respond(data, { headers });
     },
   });
+}
+
+/** The echo actor's answer to `req`, encoded with its headers the way the runtime sends it. */
+export function echoReply(req: Envelope, payload: { text: string }, site: string) {
+  const reply = makeEnvelope({
+    type: 'EchoReply',
+    site_id: site,
+    payload,
+    trace_id: req.trace_id,
+    actor: 'echo',
+    causation_id: req.msg_id,
+  });
+  return encodeReply(reply, 'msgpack');
 }

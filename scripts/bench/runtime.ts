@@ -21,7 +21,7 @@ import {
   startNatsServer,
 } from '../../runtime/index.ts';
 import { contentTypeOf, encodeEnvelope, encodeReply } from '../../runtime/internal/outbound.ts';
-import { requiredStepsRate, serveRequiredSteps } from './required-steps.ts';
+import { echoReply, requiredStepsRate, serveRequiredSteps } from './required-steps.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -233,15 +233,7 @@ try {
   const wire = nc.subscribe('bench.raw.envelope', {
     callback: (_e, m) => {
       const req = decode(m.data, contentTypeOf(m.headers)) as Envelope;
-      const reply = makeEnvelope({
-        type: 'EchoReply',
-        site_id: SITE,
-        payload: req.payload as { text: string },
-        trace_id: req.trace_id,
-        actor: 'echo',
-        causation_id: req.msg_id,
-      });
-      const { data, headers } = encodeReply(reply, 'msgpack');
+      const { data, headers } = echoReply(req, req.payload as { text: string }, SITE);
       m.respond(data, { headers });
     },
   });
