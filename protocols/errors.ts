@@ -135,7 +135,7 @@ export type ErrorCode = keyof typeof ERRORS;
 
 export const ERROR_CODES = Object.keys(ERRORS) as readonly ErrorCode[];
 
-export interface OmnivaErrorDetails {
+export interface OmnivaErrorInfo {
   readonly violations?: readonly Violation[];
   readonly [key: string]: unknown;
 }
@@ -150,18 +150,22 @@ export class OmnivaError extends Error {
   override readonly name = 'OmnivaError';
   readonly code: ErrorCode;
   readonly retryable: boolean;
-  readonly details?: OmnivaErrorDetails;
+  /**
+   * Structured facts about the failure (violations, the file, the reason). Named like Node's
+   * `SystemError.info`: test runners and loggers read a `details` property as a string.
+   */
+  readonly info?: OmnivaErrorInfo;
 
   constructor(
     code: ErrorCode,
     message: string,
-    details?: OmnivaErrorDetails,
+    info?: OmnivaErrorInfo,
     options: OmnivaErrorOptions = {},
   ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.retryable = options.retryable ?? ERRORS[code].retryable;
-    this.details = details;
+    this.info = info;
   }
 
   static is(error: unknown, code?: ErrorCode): error is OmnivaError {

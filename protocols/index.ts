@@ -23,7 +23,7 @@ export {
   type ErrorCode,
   isErrorCode,
   OmnivaError,
-  type OmnivaErrorDetails,
+  type OmnivaErrorInfo,
   type OmnivaErrorOptions,
 } from './errors.ts';
 export { isUtcDateTime, isUuidV4 } from './formats.ts';

@@ -33,20 +33,20 @@ const SEMVER = /^(\d+)\.\d+\.\d+$/;
 export function checkSchemaVersion(name: ContractName, version: string): OmnivaError | null {
   const { acceptedMajors } = CONTRACTS[name];
   const accepted = acceptedMajors.map((m) => `${m}.x`).join(', ');
-  const details = { contract: name, version, accepted_majors: acceptedMajors };
+  const info = { contract: name, version, accepted_majors: acceptedMajors };
   const major = SEMVER.exec(version)?.[1];
   if (major === undefined) {
     return new OmnivaError(
       'OMNIVA_ERR_VERSION_UNSUPPORTED',
       `${name} schema_version "${version}" is not a version like 1.0.0; accepted majors: ${accepted}`,
-      details,
+      info,
     );
   }
   if (acceptedMajors.includes(Number(major))) return null;
   return new OmnivaError(
     'OMNIVA_ERR_VERSION_UNSUPPORTED',
     `${name} schema_version ${version} is not supported; accepted majors: ${accepted}`,
-    details,
+    info,
   );
 }
 

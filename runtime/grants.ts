@@ -73,10 +73,10 @@ export type GrantRefusal =
   | 'wrong_subject'
   | 'wrong_site';
 
-/** An OmnivaError whose details name the refusal reason. */
+/** An OmnivaError whose info names the refusal reason. */
 export class GrantError extends OmnivaError {
   declare readonly code: GrantErrorCode;
-  declare readonly details: { readonly reason: GrantRefusal };
+  declare readonly info: { readonly reason: GrantRefusal };
 
   constructor(code: GrantErrorCode, reason: GrantRefusal, message: string) {
     super(code, message, { reason });

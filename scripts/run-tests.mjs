@@ -64,13 +64,13 @@ for (const file of files) {
   const status = broken ? 'FAIL' : 'ok  ';
   process.stdout.write(`${status} ${rel} (${r.passed}/${r.total}, ${r.ms} ms)\n`);
   if (broken) process.stdout.write(`${r.out}\n`);
-  // uvu's reporter reads `err.details` as a string; an error whose details are an object (an
-  // OmnivaError) makes it stop silently: no failure printed and the rest of the file skipped.
+  // uvu's reporter reads `err.details` as a string; an error from a library whose `details` is an
+  // object makes it stop silently: no failure printed and the rest of the file skipped.
   // (A failed before/after hook is printed by the hooks module above.)
   const hookFailed = /\[(before|after) hook\]/.test(r.out);
   if (broken && r.total > r.passed && !r.out.includes('FAIL ') && !hookFailed) {
     process.stdout.write(
-      `[run-tests] ${rel}: a test or hook threw an error uvu cannot print (object \`details\`, e.g. an OmnivaError); the tests after it did not run\n`,
+      `[run-tests] ${rel}: a test threw an error uvu cannot print (its \`details\` is not a string); the tests after it did not run\n`,
     );
   }
 }

@@ -26,8 +26,8 @@ export interface SiteConfigOptions {
 
 const BCRYPT = /^\$2[abxy]\$\d{2}\$/;
 
-function invalid(message: string, details?: Record<string, unknown>): OmnivaError {
-  return new OmnivaError('OMNIVA_ERR_CONFIG_INVALID', message, details);
+function invalid(message: string, info?: Record<string, unknown>): OmnivaError {
+  return new OmnivaError('OMNIVA_ERR_CONFIG_INVALID', message, info);
 }
 
 // nats-server config strings are double-quoted with JSON-style escapes; control characters

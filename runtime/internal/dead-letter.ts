@@ -42,7 +42,7 @@ function field(doc: unknown, name: string): string | undefined {
  * original bytes, so nothing is lost. The code also travels in a header.
  */
 export async function deadLetter(i: DeadLetterInput): Promise<void> {
-  const violations = (i.error.details as { violations?: unknown } | undefined)?.violations;
+  const violations = (i.error.info as { violations?: unknown } | undefined)?.violations;
   const originalType = field(i.doc, 'type');
   const originalMsgId = field(i.doc, 'msg_id');
   const traceId = field(i.doc, 'trace_id');

@@ -1,5 +1,6 @@
+import { JetStreamApiCodes } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
-import { type Codec, encode } from '../../protocols/index.ts';
+import { type Codec, encode, OmnivaError } from '../../protocols/index.ts';
 import type { ActorKind } from '../actor-kind.ts';
 import type { Logger } from '../logger.ts';
 import { headersOf } from '../nats-headers.ts';
@@ -205,6 +206,5 @@ export class InstanceStore {
 
 /** JetStream's "wrong last sequence" (10071): another writer updated or created the key first. */
 function isRevisionConflict(e: unknown): boolean {
-  const err = e as { details?: { errCode?: number }; message?: string };
-  return err?.details?.errCode === 10071 || /wrong last sequence/i.test(err?.message ?? '');
+  return OmnivaError.is(e) && e.info?.errCode === JetStreamApiCodes.StreamWrongLastSequence;
 }

@@ -154,7 +154,7 @@ export class Ledger {
         ref: input?.ref,
         actor: input?.actor,
         trace_id: input?.trace_id,
-        ...(error.details?.violations ? { violations: [...error.details.violations] } : {}),
+        ...(error.info?.violations ? { violations: [...error.info.violations] } : {}),
       });
       return Promise.reject(error);
     }

@@ -15,7 +15,7 @@ test('config errors - error carries code, retryable and violations', () => {
   assert.is(err.code, 'OMNIVA_ERR_CONFIG_INVALID');
   assert.is(err.retryable, false);
   assert.ok(OmnivaError.is(err, 'OMNIVA_ERR_CONFIG_INVALID'));
-  assert.is(err.details?.violations, err.violations);
+  assert.is(err.info?.violations, err.violations);
   assert.equal(err.violations, [
     { source: 'OMNIVA_CODEC', pointer: '/codec', reason: 'must be one of msgpack, json' },
   ]);

@@ -40,7 +40,7 @@ test('probe - the truncated MP4 is media_corrupt with ffprobe reason, not retrya
   assert.is(e.code, 'OMNIVA_ERR_MEDIA_CORRUPT');
   assert.is(e.retryable, false);
   assert.match(e.message, /moov atom not found|Invalid data/);
-  assert.is(e.details?.file, fx.files.corrupt);
+  assert.is(e.info?.file, fx.files.corrupt);
   assert.is(mediaWorkerCode(e), 'media_corrupt');
 });
 

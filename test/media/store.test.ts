@@ -114,8 +114,8 @@ test('media store - a corrupted blob is detected, quarantined and never served',
   assert.is(e.code, 'OMNIVA_ERR_CHECKSUM_MISMATCH');
   assert.is(e.retryable, false);
   assert.is(mediaWorkerCode(e), 'checksum_mismatch');
-  assert.is(e.details?.actual, sha256(bad));
-  const quarantined = e.details?.quarantined_to as string;
+  assert.is(e.info?.actual, sha256(bad));
+  const quarantined = e.info?.quarantined_to as string;
   assert.ok(quarantined.startsWith(join(dataDir, 'media', 'quarantine')));
   assert.equal(readFileSync(quarantined), bad, 'kept for inspection');
   assert.not.ok(existsSync(blob!), 'gone from the store');

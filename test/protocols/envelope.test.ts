@@ -84,7 +84,7 @@ test('validateMessage - envelope violations are SCHEMA_INVALID with pointers', (
   const missing = rejected(noId);
   assert.is(missing.code, 'OMNIVA_ERR_SCHEMA_INVALID');
   assert.is(missing.retryable, false);
-  assert.equal(missing.details?.violations, [
+  assert.equal(missing.info?.violations, [
     { pointer: '/msg_id', reason: 'missing required property "msg_id"' },
   ]);
   assert.is(
@@ -92,15 +92,13 @@ test('validateMessage - envelope violations are SCHEMA_INVALID with pointers', (
     'invalid message envelope: /msg_id: missing required property "msg_id"',
   );
   const v1 = rejected({ ...scraperMessage(), msg_id: '1b4e28ba-2fa1-11d2-883f-0016d3cca427' });
-  assert.equal(v1.details?.violations, [
-    { pointer: '/msg_id', reason: 'must be a version 4 uuid' },
-  ]);
+  assert.equal(v1.info?.violations, [{ pointer: '/msg_id', reason: 'must be a version 4 uuid' }]);
   const site = rejected({ ...scraperMessage(), site_id: 'Site_A' });
-  assert.equal(site.details?.violations, [
+  assert.equal(site.info?.violations, [
     { pointer: '/site_id', reason: 'must match the pattern ^[a-z0-9][a-z0-9-]{0,62}$' },
   ]);
   const late = rejected({ ...scraperMessage(), emitted_at: '2026-02-01T09:00:00+01:00' });
-  assert.equal(late.details?.violations, [
+  assert.equal(late.info?.violations, [
     { pointer: '/emitted_at', reason: 'must be a UTC date-time like 2026-01-02T03:04:05Z' },
   ]);
 });
@@ -109,7 +107,7 @@ test('validateMessage - a non-object body is rejected at the root', () => {
   for (const doc of [42, null, 'ScraperJob', [scraperMessage()]]) {
     const error = rejected(doc);
     assert.is(error.code, 'OMNIVA_ERR_SCHEMA_INVALID');
-    assert.equal(error.details?.violations, [{ pointer: '', reason: 'must be an object' }]);
+    assert.equal(error.info?.violations, [{ pointer: '', reason: 'must be an object' }]);
     assert.is(error.message, 'invalid message envelope: /: must be an object');
   }
 });
@@ -142,7 +140,7 @@ test('validateMessage - payload violations are prefixed with /payload', () => {
   const env = makeEnvelope({ type: 'AnalysisResult', site_id: 'site-a', payload: analysis });
   const error = rejected(env);
   assert.is(error.code, 'OMNIVA_ERR_SCHEMA_INVALID');
-  assert.equal(error.details?.violations, [
+  assert.equal(error.info?.violations, [
     {
       pointer: '/payload/clip_candidates/0/end_time',
       reason: 'end_time (3) must be greater than start_time (5)',
@@ -164,14 +162,14 @@ test('validateMessage - long violation lists are summarised in the message', () 
     foo: 1,
   };
   const error = rejected({ ...scraperMessage(), payload });
-  assert.is(error.details?.violations?.length, 5);
+  assert.is(error.info?.violations?.length, 5);
   assert.match(error.message, / \(and 2 more\)$/);
 });
 
 test('validateMessage - a payload schema_version of another major is refused too', () => {
   const payload = { ...example('ScraperJob'), schema_version: '3.1.0' };
   const error = rejected({ ...scraperMessage(), payload });
-  assert.equal(error.details?.violations, [
+  assert.equal(error.info?.violations, [
     {
       pointer: '/payload/schema_version',
       reason: 'ScraperJob schema_version 3.1.0 is not supported; accepted majors: 1.x',

@@ -19,7 +19,7 @@ test('errors - retryable defaults come from the table', () => {
   ]);
 });
 
-test('errors - retryable override, details and cause are kept', () => {
+test('errors - retryable override, info and cause are kept', () => {
   const cause = new Error('socket hang up');
   const e = new OmnivaError(
     'OMNIVA_ERR_EFFECT_FAILED',
@@ -31,11 +31,11 @@ test('errors - retryable override, details and cause are kept', () => {
     },
   );
   assert.is(e.retryable, false);
-  assert.equal(e.details, { attempt: 3 });
+  assert.equal(e.info, { attempt: 3 });
   assert.is(e.cause, cause);
   assert.is(e.name, 'OmnivaError');
   assert.ok(e instanceof Error);
-  assert.is(new OmnivaError('OMNIVA_ERR_TIMEOUT', 'x').details, undefined);
+  assert.is(new OmnivaError('OMNIVA_ERR_TIMEOUT', 'x').info, undefined);
 });
 
 test('errors - OmnivaError.is checks the class and optionally the code', () => {

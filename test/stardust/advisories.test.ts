@@ -34,7 +34,7 @@ test('stardust advisories - a packet that breaks the schema is refused and repor
   const before = await storedCount(rig.nc);
   const e = await rejects({ ...input(), kind: 'Bad Kind', entities: { Video: ['x'] } });
   assert.match(e.message, /\/kind/);
-  assert.ok(e.details?.violations?.some((v) => v.pointer.startsWith('/entities')));
+  assert.ok(e.info?.violations?.some((v) => v.pointer.startsWith('/entities')));
   await waitFor(() => advisories.items.length === 1);
   const adv = advisories.items[0]!;
   assert.is(adv.type, 'StardustInconsistency');

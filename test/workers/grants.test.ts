@@ -30,7 +30,7 @@ function refused(fn: () => unknown): GrantError {
 function expectRefusal(fn: () => unknown, code: string, reason: GrantRefusal): void {
   const e = refused(fn);
   assert.is(e.code, code);
-  assert.is(e.details.reason, reason);
+  assert.is(e.info.reason, reason);
   assert.is(e.retryable, false);
 }
 

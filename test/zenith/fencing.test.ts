@@ -51,7 +51,7 @@ test('fencing - newer and equal epochs pass, an older one is refused with the re
     'stale epoch 5: editor has already accepted epoch 9 from zenith at site test, so this command comes from a deposed leader',
   );
   assert.is(r.error.message, r.rejected);
-  assert.equal(r.error.details, {
+  assert.equal(r.error.info, {
     epoch: 5,
     newest: 9,
     site: 'test',

@@ -96,7 +96,7 @@ export function uploaderKind(o: UploaderOptions): ActorKind {
     } catch (error) {
       if (!GrantError.is(error)) throw error;
       // The reason, not the token: a grant is a bearer credential until it expires.
-      const msg = `publish refused: ${error.message} (${error.details.reason})`;
+      const msg = `publish refused: ${error.message} (${error.info.reason})`;
       throw new UploaderError('auth_failed', msg, false);
     }
   }
