@@ -167,12 +167,32 @@ export async function requiredStepsRate(
   return { rate, cpuUsPerMsg: (used.user + used.system) / count };
 }
 
+/** Durations in ms per named step, one entry per request; medians tell where the time goes. */
+export type StepTimes = Record<string, number[]>;
+
+/** Times consecutive steps: each `lap(name)` records the time since the previous lap. */
+export function stepClock(times: StepTimes) {
+  let t = performance.now();
+  return (name: string) => {
+    const now = performance.now();
+    const list = times[name] ?? [];
+    list.push(now - t);
+    times[name] = list;
+    t = now;
+  };
+}
+
 /**
  * The request/reply counterpart: answers on `subject` with the steps every actor request must
  * go through (decode, validate, deliver to the machine, validate the reply, encode it with its
- * headers), by hand.
+ * headers), by hand, timing each step into `times`.
  */
-export function serveRequiredSteps(nc: NatsConnection, subject: string, site: string) {
+export function serveRequiredSteps(
+  nc: NatsConnection,
+  subject: string,
+  site: string,
+  times: StepTimes,
+) {
   const actor = createActor(echoMachine).start();
   let reply: { payload: { text: string } } | undefined;
   actor.on('omniva.reply', (e) => {
@@ -180,13 +200,19 @@ export function serveRequiredSteps(nc: NatsConnection, subject: string, site: st
   });
   return nc.subscribe(subject, {
     callback: (_e, m) => {
-      const v = validateMessage(decode(m.data, contentTypeOf(m.headers)), ['EchoRequest']);
+      const lap = stepClock(times);
+      const doc = decode(m.data, contentTypeOf(m.headers));
+      lap('server decodes');
+      const v = validateMessage(doc, ['EchoRequest']);
       if (!v.ok) throw v.error;
       const env = v.envelope;
+      lap('server validates');
       actor.send({ type: 'rpc.echo', request: env.payload, now: Date.now() });
+      lap('machine');
       if (!reply || !validateContract('EchoReply', reply.payload).ok) throw new Error('no reply');
       const { data, headers } = echoReply(env, reply.payload, site);
       m.respond(data, { headers });
+      lap('server validates and sends the reply');
     },
   });
 }

@@ -21,7 +21,13 @@ import {
   startNatsServer,
 } from '../../runtime/index.ts';
 import { contentTypeOf, encodeEnvelope, encodeReply } from '../../runtime/internal/outbound.ts';
-import { echoReply, requiredStepsRate, serveRequiredSteps } from './required-steps.ts';
+import {
+  echoReply,
+  requiredStepsRate,
+  type StepTimes,
+  serveRequiredSteps,
+  stepClock,
+} from './required-steps.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -42,6 +48,12 @@ const TEXT = 'a clip-sized payload: '.padEnd(256, 'x');
 function pct(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
 }
+
+const median = (l: number[]) =>
+  pct(
+    [...l].sort((a, b) => a - b),
+    50,
+  );
 
 /**
  * Times each kind of request in alternating rounds, so JIT warm-up, GC and the other processes
@@ -237,8 +249,10 @@ try {
       m.respond(data, { headers });
     },
   });
-  const required = serveRequiredSteps(nc, 'bench.raw.required', SITE);
-  const rawEnvelope = (subject: string) => async () => {
+  const steps: StepTimes = {};
+  const required = serveRequiredSteps(nc, 'bench.raw.required', SITE, steps);
+  const rawEnvelope = (subject: string, times: StepTimes) => async () => {
+    const lap = stepClock(times);
     const req = makeEnvelope({
       type: 'EchoRequest',
       site_id: SITE,
@@ -246,8 +260,12 @@ try {
       actor: 'client',
     });
     const { data, headers } = encodeReply(req, 'msgpack');
+    lap('client builds the request');
     const r = await nc.request(subject, data, { headers, timeout: 5000 });
-    return decode(r.data, contentTypeOf(r.headers));
+    lap('round trip');
+    const reply = decode(r.data, contentTypeOf(r.headers));
+    lap('client decodes the reply');
+    return reply;
   };
   const {
     raw,
@@ -257,8 +275,8 @@ try {
   } = await timeInterleaved(RPC_N, {
     raw: () => nc.request('bench.raw.echo', payload, { timeout: 5000 }),
     actor: () => client.request('echo', 'echo', 'EchoRequest', { text: TEXT }),
-    envelope: rawEnvelope('bench.raw.envelope'),
-    required: rawEnvelope('bench.raw.required'),
+    envelope: rawEnvelope('bench.raw.envelope', {}),
+    required: rawEnvelope('bench.raw.required', steps),
   });
   required.unsubscribe();
   echo.unsubscribe();
@@ -288,6 +306,11 @@ try {
       raw_envelope_p50_ratio: wireRef.p50_ms / raw.p50_ms,
       required_steps_p50_ms: requiredRef.p50_ms,
       required_steps_p50_ratio: requiredRef.p50_ms / raw.p50_ms,
+      required_steps_median_us: Object.fromEntries(
+        Object.entries(steps)
+          .filter(([name]) => name !== 'round trip')
+          .map(([name, l]) => [name, median(l) * 1000]),
+      ),
     },
     throughput: {
       raw_js_publish_per_s: rawPub,
@@ -306,6 +329,11 @@ try {
     process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   } else {
     const f = (n: number) => n.toFixed(3);
+    const breakdown = (us: Record<string, number>) => {
+      const parts = Object.entries(us).map(([name, v]) => `${name} ${v.toFixed(1)} µs`);
+      const sum = Object.values(us).reduce((a, b) => a + b, 0);
+      return `${parts.join(', ')}; together ${sum.toFixed(0)} µs`;
+    };
     const r = (n: number) => Math.round(n).toLocaleString('en-US');
     const rr = result.request_reply;
     const tp = result.throughput;
@@ -316,6 +344,7 @@ try {
         `request/reply p99: raw ${f(rr.raw_p99_ms)} ms, actor ${f(rr.actor_p99_ms)} ms  → ${rr.p99_ratio.toFixed(2)}× raw`,
         `  reference (not a target): raw with the actor's envelopes and headers p50 ${f(rr.raw_envelope_p50_ms)} ms → ${rr.raw_envelope_p50_ratio.toFixed(2)}× raw`,
         `  reference (not a target): the required steps by hand p50 ${f(rr.required_steps_p50_ms)} ms → ${rr.required_steps_p50_ratio.toFixed(2)}× raw`,
+        `    where they spend it (medians): ${breakdown(rr.required_steps_median_us)}; 0.3× raw p50 is ${(rr.raw_p50_ms * 300).toFixed(0)} µs`,
         `throughput: raw JetStream publish ${r(tp.raw_js_publish_per_s)}/s, raw consume+publish+ack ${r(tp.raw_consume_publish_ack_per_s)}/s, actor ${r(tp.actor_per_s)}/s`,
         `            actor = ${(tp.ratio_to_raw_publish * 100).toFixed(0)} % of raw publish, ${(tp.ratio_to_raw_pipeline * 100).toFixed(0)} % of the raw pipeline`,
         `  reference (not a target): the required steps by hand ${r(tp.required_steps_per_s)}/s = ${(tp.required_steps_ratio_to_raw_publish * 100).toFixed(0)} % of raw publish; actor = ${(tp.ratio_to_required_steps * 100).toFixed(0)} % of it`,
