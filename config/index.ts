@@ -12,6 +12,7 @@ export {
 } from './load.ts';
 export { type OpsConfig, opsSlice } from './ops-schema.ts';
 export { configSchema, type OmnivaConfig } from './schema.ts';
+export { isSecretEnv, SECRET_ENV } from './secret-env.ts';
 export {
   type LogConfig,
   logSlice,

@@ -1,3 +1,5 @@
+import { SECRET_ENV } from '../config/index.ts';
+
 /**
  * Where a deployed host keeps things, and the small naming rules every rendered file shares.
  * The code lives in /opt/omniva (a checkout with node_modules), state in /var/lib/omniva, all
@@ -25,9 +27,9 @@ export const hostPort = (host: string, port: number) =>
   host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 
 /** The hub reads each site's leafnode password from this variable. */
-export const leafPasswordEnv = (site: string) => envName('OMNIVA_LEAF_PASS', site);
+export const leafPasswordEnv = (site: string) => envName(SECRET_ENV.leafPass, site);
 /** The hub operator's password: the fleet admin and each site account's hub admin. */
-export const HUB_ADMIN_ENV = 'OMNIVA_HUB_ADMIN_PASS';
+export const HUB_ADMIN_ENV = SECRET_ENV.hubAdminPass;
 /** The user a site's servers join the hub with (a leafnode connection, nothing else). */
 export const leafUser = (site: string) => `leaf-${site}`;
 /** The hub operator's user in the fleet account (STARDUST_ALL, fleet-wide views). */

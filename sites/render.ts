@@ -1,4 +1,4 @@
-import { PLACED_WORKERS } from '../config/index.ts';
+import { PLACED_WORKERS, SECRET_ENV } from '../config/index.ts';
 import {
   type Fleet,
   type FleetHost,
@@ -73,9 +73,9 @@ export interface RenderedHost {
 type Instance = { name: string; role: SiteRole; workers: string[] };
 
 /** The variable the site server reads a role's password from, unless a bcrypt hash is given. */
-export const rolePasswordEnv = (role: SiteRole) => envName('OMNIVA_NATS_PASS', role);
+export const rolePasswordEnv = (role: SiteRole) => envName(SECRET_ENV.natsPass, role);
 /** A site server reads its whole leafnode URL (with the password) from this variable. */
-export const LEAF_URL_ENV = 'OMNIVA_LEAF_URL';
+export const LEAF_URL_ENV = SECRET_ENV.leafUrl;
 
 // renderAuthorization quotes every password; a server-side variable must be bare, so render
 // with a marker and unquote it. The marker cannot occur in a real password (schema pattern).

@@ -1,3 +1,4 @@
+import { SECRET_ENV } from '../../config/index.ts';
 import { OmnivaError } from '../../protocols/index.ts';
 import { collectReferences, type GcReport, MediaStore, promoteMedia } from '../../runtime/index.ts';
 import { cliConfig, connectForCli, openLedgerForCli } from '../internal/connect.ts';
@@ -123,7 +124,9 @@ export async function promoteCommand(uri: string, opts: PromoteCliOptions): Prom
       uri,
       target: {
         url: opts.toUrl,
-        ...(opts.toUser ? { user: opts.toUser, pass: process.env.OMNIVA_PROMOTE_PASS ?? '' } : {}),
+        ...(opts.toUser
+          ? { user: opts.toUser, pass: process.env[SECRET_ENV.promotePass] ?? '' }
+          : {}),
         timeoutMs: config.nats.connect_timeout_ms,
       },
       to_site: opts.to,

@@ -1,4 +1,5 @@
 import type { ConfigViolation } from '../errors.ts';
+import { isSecretEnv } from '../secret-env.ts';
 import {
   type ConfigKey,
   closest,
@@ -87,7 +88,7 @@ export function readEnv(env: Readonly<Record<string, string | undefined>>): {
   }
   for (const [variable, raw] of Object.entries(env).sort(([a], [b]) => a.localeCompare(b))) {
     if (!variable.startsWith(ENV_PREFIX) || variable === CONFIG_FILE_ENV) continue;
-    if (IGNORED_PREFIXES.some((p) => variable.startsWith(p))) continue;
+    if (IGNORED_PREFIXES.some((p) => variable.startsWith(p)) || isSecretEnv(variable)) continue;
     const key = byEnvName.get(variable);
     if (!key) {
       violations.push(unknownVariable(variable));

@@ -144,6 +144,21 @@ test('config - empty variables and harness variables are ignored', () => {
   assert.is(cfg.site_id, 'local');
 });
 
+test('config - password variables for servers and commands are not config, a typo still is', () => {
+  const secrets = {
+    OMNIVA_NATS_PASS_ZENITH: 's1',
+    OMNIVA_LEAF_PASS_SITE_A: 's2',
+    OMNIVA_LEAF_URL: 'nats-leaf://leaf:s3@hub:7422',
+    OMNIVA_HUB_ADMIN_PASS: 's4',
+    OMNIVA_PROMOTE_PASS: 's5',
+  };
+  assert.is(loadConfig({ ...base, env: secrets }).site_id, 'local');
+  assert.throws(
+    () => loadConfig({ ...base, env: { ...secrets, OMNIVA_PROMOTE_PASSWORD: 'x' } }),
+    /OMNIVA_PROMOTE_PASSWORD: unknown configuration variable/,
+  );
+});
+
 test('config - result is deep-frozen and caller arrays stay mutable', () => {
   const backoff = [1, 2];
   const cfg = loadConfig({ ...base, overrides: { runtime: { backoff_ms: backoff } } });
