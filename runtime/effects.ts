@@ -7,6 +7,7 @@ import type {
   EffectFailedEvent,
   EffectHandler,
 } from './actor-kind.ts';
+import { HostStopping } from './internal/cancellation.ts';
 import { keyToken } from './internal/record.ts';
 
 type JournalEntry =
@@ -71,7 +72,10 @@ export class EffectJournal {
         signal,
         report,
       });
-      if (entry.ok || !entry.error.retryable) {
+      if (!entry.ok && signal.reason instanceof HostStopping) {
+        // However the handler took the abort, its host stopping is no verdict on the effect.
+        entry = { ok: false, error: { ...entry.error, retryable: true } };
+      } else if (entry.ok || !entry.error.retryable) {
         await this.#kv.put(key, encoder.encode(JSON.stringify(entry)));
       }
     }

@@ -21,7 +21,7 @@ import type { EpochGuard } from './fencing.ts';
 import { emptyStats, type HostDeps, type HostStats } from './host-deps.ts';
 import { AckedPublisher } from './internal/acked-publisher.ts';
 import { Alarms } from './internal/alarms.ts';
-import { Cancellations } from './internal/cancellation.ts';
+import { Cancellations, HostStopping } from './internal/cancellation.ts';
 import { bindConsumer } from './internal/consumer.ts';
 import { deadLetter } from './internal/dead-letter.ts';
 import { causeOf, type DeliverDeps, deliverItem, type WorkItem } from './internal/deliver.ts';
@@ -213,7 +213,7 @@ export class ActorHost {
   stop(): void {
     clearInterval(this.#rescanTimer);
     clearInterval(this.#heartbeatTimer);
-    this.#abort.abort();
+    this.#abort.abort(new HostStopping());
     for (const m of this.#messages) m.stop();
     for (const s of this.#rpcSubs) s.unsubscribe();
     this.#alarms.clear();

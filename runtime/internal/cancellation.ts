@@ -13,6 +13,17 @@ import { contentTypeOf, encodeReply } from './outbound.ts';
 export const CANCEL_VERB = 'cancel';
 
 /**
+ * The reason running effects' signals carry when their host stops (not a cancel): what they
+ * fail with then is an interruption, never journaled as final, so the redelivery runs them again.
+ */
+export class HostStopping extends Error {
+  constructor() {
+    super('the host is stopping');
+    this.name = 'HostStopping';
+  }
+}
+
+/**
  * Which instances have an effect running on this host, each with its own abort switch.
  * Effects see a signal that fires on host stop or on a cancel for their instance.
  */

@@ -130,4 +130,32 @@ test('effects - an unknown effect name reaches the machine as a non-retryable ef
   await host.drain();
 });
 
+test('effects - a final failure caused by the host stopping is not journaled: the next host runs the effect again', async () => {
+  const keys: string[] = [];
+  let started: () => void = () => {};
+  const running = new Promise<void>((r) => {
+    started = r;
+  });
+  // Like a render killed by its abort signal: the handler reports a final failure.
+  const render: EffectHandler = async (_input, ctx) => {
+    keys.push(ctx.idempotencyKey);
+    if (keys.length > 1) return 'rendered';
+    started();
+    await new Promise((r) => ctx.signal.addEventListener('abort', r));
+    throw failure('render cancelled', 'CANCELLED', false);
+  };
+  const kind = ledgerKind('fx-stop', { effects: { render } });
+  const first = await startHost(nc, kind);
+  await sendCommand(nc, 'fx-stop', 'EchoRequest', { text: 'k/effect:render', n: 1 });
+  await running;
+  first.stop();
+  await sleep(100);
+  assert.not.ok(await journalHas(keys[0]!), 'the interrupted failure is not journaled');
+  cleanup.add(await startHost(nc, kind), (h) => h.stop());
+  const recorded = await effects('fx-stop');
+  assert.equal(keys, [keys[0], keys[0]], 'the effect ran again, with the same key');
+  assert.equal(recorded, [{ id: recorded[0]!.id, ok: true }]);
+  assert.ok(await journalHas(keys[0]!), 'the success is journaled');
+});
+
 test.run();
