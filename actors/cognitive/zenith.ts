@@ -94,7 +94,9 @@ export function zenithMachine(o: ZenithOptions) {
           const job = context.jobs[s.job_id];
           if (!job || s.worker !== job.worker || s.instance_id !== job.instance) return;
           const evidence = ids(event.meta.stardust_id);
-          if (s.status === 'ERROR') {
+          // A cancelled run failed as far as the job goes: a retry plan (an operator's
+          // retry_stage) may run it again.
+          if (s.status === 'ERROR' || s.status === 'CANCELLED') {
             enqueue.assign({
               jobs: { ...context.jobs, [s.job_id]: { ...job, status: 'failed', evidence } },
             });
@@ -126,7 +128,9 @@ export function zenithMachine(o: ZenithOptions) {
           // Eclipse's advice, or an operator's retry_stage relayed by an Ops Agent.
           const planner = event.meta.actor === 'ops-agent' ? 'ops-agent' : 'eclipse';
           const job = context.jobs[p.job_key];
-          if (job?.status !== 'failed') return;
+          // A plan naming another worker than the job's is a mistake (a retry_stage for the
+          // wrong stage); acting on it would place the job among the wrong worker's instances.
+          if (job?.status !== 'failed' || job.worker !== p.worker) return;
           const planEvidence = ids(...job.evidence, event.meta.stardust_id);
           let quarantined = context.quarantined;
           const failedSlot = `${p.worker}/${p.failed_instance}`;

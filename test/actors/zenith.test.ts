@@ -323,6 +323,25 @@ test('zenith - a plan for an unknown or not-failed job is ignored', () => {
   assert.equal(w.context(), waiting);
 });
 
+test('zenith - a cancelled run leaves the job failed, and a retry plan runs it again', () => {
+  const z = start();
+  z.send(request(T0));
+  assert.equal(z.send(status(T0 + 1_000, { instance: 'a', status: 'CANCELLED' })), []);
+  assert.is(z.context().jobs[JOB]?.status, 'failed');
+  const out = z.send(
+    plan(T0 + 2_000, { action: 'retry', quarantine: false, avoid_instances: [], delay_ms: 10 }),
+  );
+  assert.equal(decisions(out), ['retry']);
+  assert.is(commands(z.fire(timers(out)[0]!))[0]?.instance, 'a');
+});
+
+test('zenith - a plan naming another worker than the job is ignored', () => {
+  const { z } = failedOnA();
+  const failed = z.context();
+  assert.equal(z.send(plan(T0 + 2_000, { worker: 'uploader' })), []);
+  assert.equal(z.context(), failed, 'nothing quarantined or placed');
+});
+
 test('zenith - a retry timer for a job that is not waiting does nothing', () => {
   const z = start();
   assert.equal(z.send({ type: 'retry', job: uuid('nobody'), now: T0 }), []);
