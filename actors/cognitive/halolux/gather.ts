@@ -175,17 +175,3 @@ export async function readStory(ledger: StoryLedger, plan: StoryPlan): Promise<S
   });
   return { packets, notes: { truncated: plan.truncated, unreadable } };
 }
-
-/**
- * The packets of a subject's story, at most {@link MAX_STORY_PACKETS}: for a clip, the
- * packets naming it, what they came from (the video, its analysis, the votes) and what came
- * of them; for a video the same; for a job, its packets and their ancestry; for a trace,
- * every packet recorded under it.
- */
-export async function gatherStory(
-  ledger: StoryLedger,
-  subject: ExplainSubject,
-  o: GatherOptions = {},
-): Promise<Story> {
-  return readStory(ledger, await planStory(ledger, subject, o));
-}

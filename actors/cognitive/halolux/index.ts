@@ -1,7 +1,6 @@
 export { type Alternative, alternativesOf } from './alternatives.ts';
 export {
   type GatherOptions,
-  gatherStory,
   MAX_STORY_PACKETS,
   planStory,
   readStory,

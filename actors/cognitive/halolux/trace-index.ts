@@ -83,8 +83,10 @@ export class TraceIndex {
     const { last } = await this.#source.state();
     if (this.#lastSeq >= last) return;
     let timer: NodeJS.Timeout | undefined;
+    let waiter: Waiter | undefined;
     const reached = new Promise<boolean>((resolve) => {
-      this.#waiters.push({ seq: last, resolve: () => resolve(true) });
+      waiter = { seq: last, resolve: () => resolve(true) };
+      this.#waiters.push(waiter);
     });
     const late = new Promise<boolean>((resolve) => {
       timer = setTimeout(() => resolve(this.#lastSeq >= last), timeoutMs);
@@ -98,6 +100,8 @@ export class TraceIndex {
       }
     } finally {
       clearTimeout(timer);
+      // A waiter left behind by a timeout would stay for good if the follower has stopped.
+      this.#waiters = this.#waiters.filter((w) => w !== waiter);
     }
   }
 
