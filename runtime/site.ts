@@ -70,33 +70,15 @@ export async function openSite(o: SiteOptions): Promise<SiteConnection> {
     await server?.stop();
     throw e;
   });
-  const jsm = await jetstreamManager(nc);
-  const provisioned = await provisionSite(nc, jsm, {
-    site: o.site,
-    replicas: o.replicas ?? 1,
-    duplicateWindowMs: o.duplicateWindowMs,
-    effectsTtlMs: o.effectsTtlMs,
-  }).then(
-    () => true,
-    async (e: unknown) => {
-      // Only the zenith user may create streams (sites/permissions.ts): every other process
-      // of a deployed site uses what its zenith provisioned, once that exists.
-      if (!isPermissionViolation(e)) throw e;
-      await requireProvisioned(jsm, o.site).catch(async (missing: unknown) => {
-        await nc.close();
-        await server?.stop();
-        throw missing;
-      });
-      o.log.info({ site: o.site }, "no rights to provision; using the site's streams as they are");
-      return false;
-    },
-  );
-  const ledger = await openLedger(nc, {
-    site: o.site,
-    replicas: o.replicas ?? 1,
-    log: o.log,
-    provision: provisioned,
-  });
+  let ledger: Ledger;
+  try {
+    ledger = await provisionAndOpenLedger(nc, o);
+  } catch (e) {
+    // Nothing opened so far may outlive the failure: a process that cannot open its site exits.
+    await nc.close().catch(() => undefined);
+    await server?.stop();
+    throw e;
+  }
   return {
     nc,
     server,
@@ -124,4 +106,31 @@ async function requireProvisioned(jsm: JetStreamManager, site: string): Promise<
       );
     }
   }
+}
+
+/** Provisions the site's streams (or, without the rights, checks they exist) and opens the ledger. */
+async function provisionAndOpenLedger(nc: NatsConnection, o: SiteOptions): Promise<Ledger> {
+  const jsm = await jetstreamManager(nc);
+  const provisioned = await provisionSite(nc, jsm, {
+    site: o.site,
+    replicas: o.replicas ?? 1,
+    duplicateWindowMs: o.duplicateWindowMs,
+    effectsTtlMs: o.effectsTtlMs,
+  }).then(
+    () => true,
+    async (e: unknown) => {
+      // Only the zenith user may create streams (sites/permissions.ts): every other process
+      // of a deployed site uses what its zenith provisioned, once that exists.
+      if (!isPermissionViolation(e)) throw e;
+      await requireProvisioned(jsm, o.site);
+      o.log.info({ site: o.site }, "no rights to provision; using the site's streams as they are");
+      return false;
+    },
+  );
+  return openLedger(nc, {
+    site: o.site,
+    replicas: o.replicas ?? 1,
+    log: o.log,
+    provision: provisioned,
+  });
 }

@@ -68,7 +68,14 @@ export function serveCancel(d: {
   return d.nc.subscribe(subjects.rpc(d.site, d.actor, CANCEL_VERB), {
     callback: (err, msg) => {
       if (err) return;
-      const v = validateMessage(decode(msg.data, contentTypeOf(msg.headers)), ['CancelRequest']);
+      // An exception thrown here would end the client's read loop for the whole connection.
+      let v: ReturnType<typeof validateMessage>;
+      try {
+        v = validateMessage(decode(msg.data, contentTypeOf(msg.headers)), ['CancelRequest']);
+      } catch (e) {
+        d.log.warn({ err: e, subject: msg.subject }, 'undecodable cancel request ignored');
+        return;
+      }
       if (!v.ok) return; // the queue-group rpc binding answers malformed requests
       const { instance_key, reason } = v.envelope.payload as {
         instance_key: string;

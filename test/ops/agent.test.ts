@@ -230,6 +230,8 @@ test('ops agent - cancel_run stops a running effect through the runtime cancel r
       gpu_required: false,
       estimated_duration: 600,
     });
+    // An undecodable cancel request is dropped without harming the connection it came in on.
+    site.nc.publish(subjects.rpc(SITE, 'slowcut', 'cancel'), new TextEncoder().encode('not json'));
     // The effect is running once a cancel finds it: retry until the host has it.
     const r = await waitFor(
       async () => {
