@@ -9,7 +9,7 @@ import { join, relative } from 'node:path';
 const root = new URL('..', import.meta.url).pathname;
 // Prints errors of uvu's before/after hooks, which uvu itself drops.
 const HOOKS = './test/support/uvu-hooks.ts';
-const FILE_TIMEOUT_MS = Number(process.env.OMNIVA_TEST_FILE_TIMEOUT_MS ?? 180_000);
+const FILE_TIMEOUT_MS = Number(process.env.OMNIVA_TEST_FILE_TIMEOUT_MS ?? 300_000);
 const filter = process.argv.slice(2);
 
 function walk(dir) {

@@ -120,7 +120,7 @@ async function openFleetSite(site: string, host: string, replicas: number) {
   const dir = tempDir('omniva-fleet-site-');
   dirs.push(dir);
   // A fresh 3-server cluster needs a moment to elect its JetStream meta leader (on a busy
-  // machine it has been seen to answer "no suitable peers for placement" for a minute).
+  // machine it has been seen to answer "no suitable peers for placement" for over 90 s).
   let last: unknown;
   sites[site] = await waitFor(
     () =>
@@ -144,7 +144,7 @@ async function openFleetSite(site: string, host: string, replicas: number) {
         last = e;
         return undefined;
       }),
-    90_000,
+    180_000,
     250,
   ).catch((e) => {
     throw new Error(`${site} did not open: ${(e as Error).message}; last error: ${String(last)}`);
